@@ -1,0 +1,44 @@
+# Parallax: `make html` builds the site, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+CONTENT ?= content
+OUTPUT ?= output
+
+.PHONY: html test lint serve publish check schema bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+html: $(STAMP)
+	$(BIN)/parallax build --content $(CONTENT) --output $(OUTPUT)
+
+publish: $(STAMP)
+	$(BIN)/parallax build --content $(CONTENT) --output $(OUTPUT) --settings publishconf.py
+
+serve: $(STAMP)
+	$(BIN)/parallax serve --content $(CONTENT)
+
+check: $(STAMP)
+	$(BIN)/parallax check --content $(CONTENT)
+
+schema: $(STAMP)
+	$(BIN)/parallax schema
+
+bench: $(STAMP)
+	$(BIN)/parallax bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests pelicanconf.py publishconf.py
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+clean:
+	rm -rf build .cache output

@@ -1,0 +1,1 @@
+"""Parallax: news story digests as a static site (YAML → model → Markdown + charts → Pelican)."""

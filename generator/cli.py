@@ -1,0 +1,87 @@
+"""`parallax`: a thin shell over the phases. Argument parsing and exit codes only.
+
+Exit codes: 0 success, 1 content errors (or warnings with --strict), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .load import load_content
+from .problems import Problem
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _content_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--content",
+        type=Path,
+        default=PROJECT / "content",
+        metavar="DIR",
+        help="content folder (default: content/ of the project)",
+    )
+
+
+def print_problems(problems: Sequence[Problem], fmt: str, root: Path | None = None) -> None:
+    for problem in problems:
+        line = problem.github(root) if fmt == "github" else problem.text(root)
+        print(line, file=sys.stdout if fmt == "github" else sys.stderr)
+
+
+def _summary(problems: Sequence[Problem]) -> str:
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    if not args.content.is_dir():
+        print(f"parallax check: no content folder at {args.content}", file=sys.stderr)
+        return 2
+    result = load_content(args.content)
+    print_problems(result.problems, args.format, Path.cwd())
+    failed = bool(result.errors) or (args.strict and bool(result.warnings))
+    if args.format == "text":
+        stories = len(result.content.stories) if result.content else 0
+        verdict = "failed" if failed else "ok"
+        print(f"parallax check: {verdict}: {stories} stories, {_summary(result.problems)}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import write_schemas
+
+    for path in write_schemas(args.output):
+        print(path)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="parallax", description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate the content; print every problem")
+    _content_arg(check)
+    check.add_argument("--format", choices=("text", "github"), default="text")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.set_defaults(run=cmd_check)
+
+    schema = commands.add_parser("schema", help="write the JSON Schemas editors use")
+    schema.add_argument("--output", type=Path, default=PROJECT / "schema", metavar="DIR")
+    schema.set_defaults(run=cmd_schema)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""The vocabulary: typed models of outlets and stories (content-format.md §1).
+
+Raw YAML becomes these types once, at the door (`load`); everything after reads
+typed values. Per-field rules live on the fields so that the JSON Schema editors
+use is generated from the same source. Rules that relate several fields (citations
+in range, duplicate URLs, `updated` after `date`) are in `rules`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+
+#: Characters that end a line for some reader (Python's str.splitlines set).
+_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_CITATION = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
+
+
+class Bias(StrEnum):
+    FAR_LEFT = "far-left"
+    LEFT = "left"
+    LEAN_LEFT = "lean-left"
+    CENTER = "center"
+    LEAN_RIGHT = "lean-right"
+    RIGHT = "right"
+    FAR_RIGHT = "far-right"
+
+    @property
+    def bucket(self) -> Bucket:
+        """The side of the three-bucket scale this rating falls in (§2)."""
+        if self in (Bias.FAR_LEFT, Bias.LEFT, Bias.LEAN_LEFT):
+            return Bucket.LEFT
+        if self is Bias.CENTER:
+            return Bucket.CENTER
+        return Bucket.RIGHT
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ").title()
+
+
+class Bucket(StrEnum):
+    LEFT = "left"
+    CENTER = "center"
+    RIGHT = "right"
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
+
+
+class Factuality(StrEnum):
+    VERY_HIGH = "very-high"
+    HIGH = "high"
+    MOSTLY_FACTUAL = "mostly-factual"
+    MIXED = "mixed"
+    LOW = "low"
+    VERY_LOW = "very-low"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ").capitalize()
+
+
+class Ownership(StrEnum):
+    INDEPENDENT = "independent"
+    MEDIA_CONGLOMERATE = "media-conglomerate"
+    CORPORATION = "corporation"
+    PRIVATE_EQUITY = "private-equity"
+    BILLIONAIRE = "billionaire"
+    GOVERNMENT = "government"
+    TELECOM = "telecom"
+    NON_PROFIT = "non-profit"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ").capitalize()
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    CENTER = "center"
+    RIGHT = "right"
+
+
+# --- scalar types -------------------------------------------------------------
+
+
+def _single_line(value: str) -> str:
+    if _LINE_BREAKS.search(value):
+        raise ValueError("must be a single line (no line breaks)")
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _to_utc(value: Any) -> Any:
+    """Dates and naive date-times load as UTC date-times (§1.2)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=UTC)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return datetime.combine(date.fromisoformat(value.strip()), time(0, 0), tzinfo=UTC)
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+\.?[^\s]*$", value, re.IGNORECASE):
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if re.search(r"\s", value):
+        raise ValueError("must not contain spaces")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_single_line)]
+Text = Annotated[str, AfterValidator(_no_control)]
+Url = Annotated[
+    str,
+    Field(max_length=2048),
+    AfterValidator(_url),
+    WithJsonSchema(
+        {"type": "string", "format": "uri", "maxLength": 2048, "pattern": r"^[hH][tT][tT][pP][sS]?://\S+$"}
+    ),
+]
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_to_utc),
+    AfterValidator(_aware),
+    PlainSerializer(lambda v: v.isoformat(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 date or date-time; naive times are UTC",
+            "pattern": r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+            r"([Zz]|[+-]\d{2}(:?\d{2})?)?)?$",
+        }
+    ),
+]
+SourceIndex = Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must not vanish silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+# --- outlets ------------------------------------------------------------------
+
+
+class Outlet(_Strict):
+    """One entry of `content/outlets.yaml`; without `bias` the outlet is unrated."""
+
+    name: Line = Field(min_length=1, max_length=120)
+    url: Url | None = None
+    bias: Bias | None = None
+    factuality: Factuality | None = None
+    ownership: Ownership | None = None
+    owner: Line | None = Field(default=None, min_length=1, max_length=200)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    rated_by: Line | None = Field(default=None, min_length=1, max_length=200)
+    rated_on: date | None = None
+
+
+OutletKey = Annotated[str, Field(pattern=KEY_PATTERN)]
+
+
+class Registry(BaseModel):
+    """The outlet registry: key → outlet (JSON Schema root of outlets.yaml)."""
+
+    model_config = ConfigDict(frozen=True)
+    outlets: dict[OutletKey, Outlet]
+
+
+# --- stories ------------------------------------------------------------------
+
+
+class Source(_Strict):
+    """One article that covered the story."""
+
+    outlet: OutletKey
+    title: Line = Field(min_length=1, max_length=500)
+    url: Url
+    published: Timestamp | None = None
+    excerpt: Text | None = Field(default=None, max_length=1000)
+    bias: Bias | None = None
+
+
+class Perspective(_Strict):
+    """How one side, or one named actor, sees the story."""
+
+    side: Side | None = None
+    actor: Line | None = Field(default=None, min_length=1, max_length=120)
+    text: Text = Field(min_length=1, max_length=2000)
+    sources: list[SourceIndex] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _side_or_actor(self) -> Perspective:
+        if (self.side is None) == (self.actor is None):
+            raise ValueError("give exactly one of `side` or `actor`")
+        return self
+
+    @property
+    def who(self) -> str:
+        return self.actor if self.actor is not None else f"The {self.side} side"
+
+
+class TimelineEntry(_Strict):
+    date: Timestamp
+    text: Text = Field(min_length=1, max_length=2000)
+
+
+class Story(_Strict):
+    """One story file. `slug` is filled from the file name by `load` when absent."""
+
+    title: Line = Field(min_length=1, max_length=300)
+    date: Timestamp
+    updated: Timestamp | None = None
+    slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
+    topics: list[Annotated[Line, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=list
+    )
+    location: Line | None = Field(default=None, min_length=1, max_length=200)
+    summary: Text | None = Field(default=None, min_length=1, max_length=3000)
+    key_points: list[Annotated[Text, Field(min_length=1, max_length=2000)]] = Field(
+        min_length=1, max_length=12
+    )
+    perspectives: list[Perspective] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    draft: bool = False
+
+    @property
+    def last_updated(self) -> datetime:
+        return self.updated or self.date
+
+
+def split_citations(point: str) -> tuple[str, tuple[int, ...]]:
+    """`"Talks began. [1, 2]"` → `("Talks began.", (1, 2))`: the trailing citation."""
+    match = _CITATION.search(point)
+    if not match:
+        return point, ()
+    numbers = tuple(int(n) for n in re.split(r"\s*,\s*", match.group(1).strip()))
+    return point[: match.start()], numbers
+
+
+def topic_slug(name: str) -> str:
+    """`"Russia-Ukraine War"` → `russia-ukraine-war`; accents folded to ASCII."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug or "topic"
+
+
+def has_line_break(value: str) -> bool:
+    return bool(_LINE_BREAKS.search(value))
