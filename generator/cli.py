@@ -61,6 +61,24 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildFailed, Options, build
+
+    options = Options(content=args.content, output=args.output, settings=args.settings)
+    try:
+        report = build(options)
+    except BuildFailed as failed:
+        print_problems(failed.problems, "text", Path.cwd())
+        print(f"parallax build: {failed}", file=sys.stderr)
+        return 1
+    print_problems(report.warnings, "text", Path.cwd())
+    if args.timings:
+        for phase, seconds in report.timings.items():
+            print(f"{phase:>10}  {seconds:7.3f} s", file=sys.stderr)
+    print(f"parallax build: {report.stories} stories → {args.output}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="parallax", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -70,6 +88,16 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("build", help="validate, then build the site")
+    _content_arg(build)
+    build.add_argument("--output", type=Path, default=PROJECT / "output", metavar="DIR")
+    build.add_argument(
+        "--settings", type=Path, default=PROJECT / "pelicanconf.py", metavar="FILE",
+        help="Pelican settings (publishconf.py for the published site)",
+    )
+    build.add_argument("--timings", action="store_true", help="print the time of each phase")
+    build.set_defaults(run=cmd_build)
 
     schema = commands.add_parser("schema", help="write the JSON Schemas editors use")
     schema.add_argument("--output", type=Path, default=PROJECT / "schema", metavar="DIR")

@@ -11,12 +11,11 @@ Every problem in every file is collected; nothing is written here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -32,8 +31,15 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 _STD = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_ALLOWED_TAGS = {
+    _STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
 _KEY_RE = re.compile(KEY_PATTERN)
+_SLUG_RE = re.compile(SLUG_PATTERN)
+_BAD_STEM = (
+    "the file name '{}' cannot be the story's slug (lowercase letters, digits and hyphens, "
+    "at most 100): rename the file or add a `slug` key"
+)
 _PATTERNS = {
     KEY_PATTERN: "must be lowercase letters, digits and hyphens, starting with a letter or digit",
     SLUG_PATTERN: "must be lowercase letters, digits and hyphens (at most 100), "
@@ -198,23 +204,64 @@ def read_document(path: Path, raw: bytes | None = None) -> Document:
 # --- plain values → models ----------------------------------------------------
 
 
-def _message(error: ErrorDetails, model: type[BaseModel], loc: Loc) -> str:
+def _message(error: ErrorDetails, model: type[BaseModel], loc: Loc, prefix: Loc = ()) -> str:
+    """One pydantic error as an editor reads it: `where: what`, `where` being the
+    path of keys and 0-based indexes (`sources[2].url`)."""
     kind = error["type"]
-    name = _dotted(loc)
     if kind == "missing":
-        return f"missing required key '{loc[-1]}'" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else "")
+        return _named((*prefix, *loc[:-1]), f"missing required key '{loc[-1]}'")
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
-        return f"unknown key '{loc[-1]}'" + did_you_mean(str(loc[-1]), allowed)
+        message = f"unknown key '{loc[-1]}'" + did_you_mean(str(loc[-1]), allowed)
+        return _named((*prefix, *loc[:-1]), message)
+    return _named((*prefix, *loc), _what(error))
+
+
+def _what(error: ErrorDetails) -> str:
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    if value is None and kind.endswith("_type"):
+        return "must have a value (it is empty)"
+    if kind in ("model_type", "dict_type"):
+        return f"must be a mapping of keys to values, found {_kind(value)}"
+    if kind == "list_type":
+        return f"must be a list, found {_kind(value)}"
+    if kind in _LENGTH:
+        return _length(kind, value, ctx)
     msg = error["msg"].removeprefix("Value error, ")
     if kind == "string_pattern_mismatch":
-        pattern = (error.get("ctx") or {}).get("pattern", "")
-        msg = _PATTERNS.get(pattern, msg)
-    if kind == "enum" and isinstance(error.get("input"), str):
-        expected = (error.get("ctx") or {}).get("expected", "")
-        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        msg += did_you_mean(error["input"], [o for o in options if o])
-    return f"{name}: {msg}" if name else msg
+        msg = _PATTERNS.get(ctx.get("pattern", ""), msg)
+    if kind == "enum" and isinstance(value, str):
+        options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ",").split(",")]
+        msg += did_you_mean(value, [o for o in options if o])
+    return msg
+
+
+_LENGTH = ("string_too_short", "string_too_long", "too_short", "too_long")
+
+
+def _length(kind: str, value: Any, ctx: dict[str, Any]) -> str:
+    """Pydantic says "Value should have at most 80 items" of a string; say characters."""
+    unit = "characters" if isinstance(value, str) else "items"
+    size = len(value) if isinstance(value, str | list) else ctx.get("actual_length")
+    if kind.endswith("too_long"):
+        return f"must have at most {ctx.get('max_length')} {unit} (it has {size})"
+    if size == 0:
+        return "must not be empty"
+    return f"must have at least {ctx.get('min_length')} {unit} (it has {size})"
+
+
+def _named(loc: Loc, message: str) -> str:
+    name = _dotted(loc)
+    return f"{name}: {message}" if name else message
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else "a single value"
 
 
 def _dotted(loc: Loc) -> str:
@@ -258,18 +305,18 @@ def _validate(
             full = (*prefix, *loc)
             line, col = doc.positions.of(full, key=error["type"] == "extra_forbidden")
             if (line, col) not in known:
-                problems.append(Problem(doc.path, line, col, _message(error, model, loc)))
+                problems.append(Problem(doc.path, line, col, _message(error, model, loc, prefix)))
         return None, problems
 
 
 def _problem(doc: Document, finding: Finding, severity: Severity = Severity.ERROR) -> Problem:
     line, col = doc.positions.of(finding.loc)
-    return Problem(doc.path, line, col, finding.message, severity)
+    return Problem(doc.path, line, col, _named(finding.loc, finding.message), severity)
 
 
 def load_outlets(doc: Document) -> tuple[dict[str, Outlet], list[Problem]]:
     if not isinstance(doc.data, dict):
-        return {}, [_root_problem(doc, "the outlet registry")]
+        return {}, _root_problem(doc, "the outlet registry")
     outlets: dict[str, Outlet] = {}
     problems: list[Problem] = []
     for key, value in doc.data.items():
@@ -290,24 +337,38 @@ def load_outlets(doc: Document) -> tuple[dict[str, Outlet], list[Problem]]:
     return outlets, problems
 
 
-def _root_problem(doc: Document, what: str) -> Problem:
-    found = type(doc.data).__name__.replace("str", "a single value").replace("list", "a list")
-    return Problem(doc.path, 1, 1, f"{what} must be a mapping of keys to values, found {found}")
+def _root_problem(doc: Document, what: str) -> list[Problem]:
+    """A document that is not a mapping; none more when the parser already said why
+    (a refused tag on the whole document leaves nothing to validate)."""
+    if doc.data is None and doc.problems:
+        return []
+    line, col = doc.positions.of(())
+    return [Problem(doc.path, line, col,
+                    f"{what} must be a mapping of keys to values, found {_kind(doc.data)}")]
 
 
 def load_story(
-    doc: Document, outlets: Mapping[str, Outlet], stem: str
+    doc: Document,
+    outlets: Mapping[str, Outlet],
+    stem: str,
+    declared: Collection[str] | None = None,
 ) -> tuple[Story | None, list[Problem]]:
+    """One story file. `declared`: every key of the registry, valid outlet or not, so
+    that a broken registry entry is reported once, not again in every story citing it."""
     if not isinstance(doc.data, dict):
-        return None, [_root_problem(doc, "a story file")]
+        return None, _root_problem(doc, "a story file")
     story, problems = _validate(Story, doc.data, doc)
+    keys = outlets if declared is None else declared
     for loc, key in _cited_outlets(doc.data):
-        message = unknown_outlet(key, outlets) if outlets else None
+        message = unknown_outlet(key, keys) if keys else None
         if message:
             problems.append(_problem(doc, Finding(loc, message)))
     if story is None:
         return None, sorted(problems)
     if story.slug is None:
+        if not _SLUG_RE.match(stem):
+            problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
+            return None, sorted(problems)
         story = story.model_copy(update={"slug": stem})
     problems += [_problem(doc, f) for f in story_findings(story)]
     problems += [_problem(doc, f, Severity.WARNING) for f in story_warnings(story, outlets)]
@@ -357,33 +418,29 @@ def load_content(root: Path) -> Result:
         if registry is not None:
             outlets, found = load_outlets(registry)
             problems += found
+    declared = set(registry.data) if registry and isinstance(registry.data, dict) else None
     stories: list[Story] = []
     paths: dict[str, Path] = {}
-    slug_at: dict[str, tuple[Path, int, int]] = {}
+    docs: dict[str, Document] = {}
+    cited: set[str] = set()
     for path in story_files(root):
         doc, found = _read(path)
         problems += found
         if doc is None:
             continue
-        story, found = load_story(doc, outlets, path.stem)
+        cited.update(key for _, key in _cited_outlets(doc.data))
+        story, found = load_story(doc, outlets, path.stem, declared)
         problems += found
         if story is None or story.slug is None:
             continue
-        if story.slug in slug_at:
-            line, col = doc.positions.of(("slug",)) if "slug" in doc.data else (1, 1)
-            other = slug_at[story.slug]
-            problems.append(
-                Problem(
-                    path, line, col,
-                    f"slug '{story.slug}' is already used by {other[0].as_posix()}:{other[1]}",
-                )
-            )
+        if story.slug in docs:
+            problems.append(_slug_clash(story.slug, doc, docs[story.slug], root))
             continue
-        slug_at[story.slug] = (path, *doc.positions.of(("slug",)))
+        docs[story.slug] = doc
         stories.append(story)
         paths[story.slug] = path
     if registry is not None:
-        problems += _unused_outlets(registry, outlets, stories)
+        problems += _unused_outlets(registry, outlets, cited)
     pages = tuple(sorted((root / "pages").glob("*.md"))) if (root / "pages").is_dir() else ()
     has_errors = any(p.severity is Severity.ERROR for p in problems)
     content = (
@@ -394,10 +451,29 @@ def load_content(root: Path) -> Result:
     return Result(content, tuple(_ordered(problems)))
 
 
+def _slug_clash(slug: str, doc: Document, first: Document, root: Path) -> Problem:
+    """Two stories, one URL: the second file loses, and is told which file won."""
+    where = _shown(first.path, root)
+    if isinstance(first.data, dict) and "slug" in first.data:
+        where += f" (line {first.positions.of(('slug',))[0]})"
+    else:
+        where += " (its file name)"
+    line, col = doc.positions.of(("slug",))
+    return Problem(doc.path, line, col, f"slug '{slug}' is already used by {where}")
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def _unused_outlets(
-    registry: Document, outlets: Mapping[str, Outlet], stories: Iterable[Story]
+    registry: Document, outlets: Mapping[str, Outlet], cited: Collection[str]
 ) -> list[Problem]:
-    cited = {s.outlet for story in stories for s in story.sources}
+    """Registry entries no story file cites (counting stories that have errors, so a
+    typo in a story does not also flag the outlet it meant)."""
     return [
         Problem(registry.path, *registry.positions.of((key,), key=True),
                 f"outlet '{key}' is not cited by any story", Severity.WARNING)

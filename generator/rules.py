@@ -1,14 +1,15 @@
 """Rules that relate several fields of a story, or a story to the registry.
 
 Pure functions over typed models. Each finding carries the location (`loc`, the
-path of keys and indexes into the YAML document) so `load` can point at the node.
+path of keys and indexes into the YAML document) so `load` can point at the node
+and name it (`sources[2].url: ...`); messages therefore do not repeat the field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from .model import Outlet, Story, split_citations, topic_slug
 from .problems import did_you_mean
@@ -28,7 +29,7 @@ def story_findings(story: Story) -> Iterator[Finding]:
     if story.updated is not None and story.updated < story.date:
         yield Finding(
             ("updated",),
-            f"`updated` ({_iso(story.updated)}) is before `date` ({_iso(story.date)})",
+            f"{_iso(story.updated)} is before `date` ({_iso(story.date)})",
         )
     seen_topics: dict[str, int] = {}
     for i, topic in enumerate(story.topics):
@@ -36,7 +37,7 @@ def story_findings(story: Story) -> Iterator[Finding]:
         if folded in seen_topics:
             yield Finding(
                 ("topics", i),
-                f"duplicate topic '{topic}' (same as topic {seen_topics[folded] + 1})",
+                f"duplicate topic '{topic}' (same as topics[{seen_topics[folded]}])",
             )
         else:
             seen_topics[folded] = i
@@ -60,13 +61,13 @@ def story_findings(story: Story) -> Iterator[Finding]:
         if source.url in seen_urls:
             yield Finding(
                 ("sources", i, "url"),
-                f"duplicate URL: source {seen_urls[source.url] + 1} has the same one",
+                f"duplicate URL (same as sources[{seen_urls[source.url]}].url)",
             )
         else:
             seen_urls[source.url] = i
 
 
-def unknown_outlet(key: str, outlets: Mapping[str, Outlet]) -> str | None:
+def unknown_outlet(key: str, outlets: Collection[str]) -> str | None:
     """The message for a source citing an outlet missing from the registry."""
     if key in outlets:
         return None
@@ -80,13 +81,22 @@ def story_warnings(story: Story, outlets: Mapping[str, Outlet]) -> Iterator[Find
     )
     if not rated:
         yield Finding((), "no source of this story is rated for bias")
+    latest = _end_of_day(story.last_updated)
     for i, source in enumerate(story.sources):
-        if source.published is not None and source.published > story.last_updated:
+        if source.published is not None and source.published > latest:
             yield Finding(
                 ("sources", i, "published"),
-                f"source published {_iso(source.published)}, after the story was last "
-                f"updated ({_iso(story.last_updated)})",
+                f"{_iso(source.published)} is after the story was last updated "
+                f"({_iso(story.last_updated)})",
             )
+
+
+def _end_of_day(value: datetime) -> datetime:
+    """A story dated `2025-05-16` (midnight UTC) covers that whole day: sources
+    published later that day are not "after" it."""
+    if value.time() == time(0) and value.utcoffset() == timedelta(0):
+        return value + timedelta(days=1, microseconds=-1)
+    return value
 
 
 def _iso(value: datetime) -> str:

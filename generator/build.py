@@ -1,0 +1,169 @@
+"""The phases in order: load → figures → render → Pelican → search index → publish.
+
+Nothing is written before every file validated. Pelican writes into a staging
+folder beside the output; the search index is added there; only then does the
+finished site replace `output/` (two renames, no half-written state).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .figures import Thresholds, site_figures
+from .load import Content, load_content
+from .problems import Problem
+from .render import Rendered, source_files, summary_html, sync_tree
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+class BuildFailed(Exception):
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass
+class Options:
+    content: Path = PROJECT / "content"
+    output: Path = PROJECT / "output"
+    settings: Path = PROJECT / "pelicanconf.py"
+    work: Path = PROJECT / "build"
+    search: bool = True
+    extra_settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    timings: dict[str, float] = field(default_factory=dict)
+    stories: int = 0
+    warnings: tuple[Problem, ...] = ()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - start
+
+
+def read_settings(path: Path, override: dict[str, Any]) -> dict[str, Any]:
+    from pelican.settings import read_settings as pelican_read_settings
+
+    settings: dict[str, Any] = pelican_read_settings(str(path), override=override)
+    return settings
+
+
+def thresholds(settings: dict[str, Any]) -> Thresholds:
+    return Thresholds(
+        min_rated=int(settings.get("BLINDSPOT_MIN_RATED", 6)),
+        max_share=int(settings.get("BLINDSPOT_MAX_SHARE", 20)),
+        min_other=int(settings.get("BLINDSPOT_MIN_OTHER", 50)),
+    )
+
+
+def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Report:
+    report = Report()
+    with report.phase("load"):
+        result = load_content(options.content)
+    if result.content is None:
+        raise BuildFailed("content has errors; nothing was built", tuple(result.errors))
+    content: Content = result.content
+    report.warnings = tuple(result.warnings)
+
+    staging = options.output.parent / f".{options.output.name}.staging-{os.getpid()}"
+    source = options.work / "content"
+    source.mkdir(parents=True, exist_ok=True)
+    settings = read_settings(
+        options.settings,
+        {
+            "PATH": str(source),
+            "OUTPUT_PATH": str(staging),
+            "ARTICLE_PATHS": ["stories"],
+            "PAGE_PATHS": ["pages"],
+            "CACHE_PATH": str(options.work / "pelican-cache"),
+            **options.extra_settings,
+        },
+    )
+    with report.phase("figures"):
+        site = site_figures(content.stories, content.outlets, thresholds(settings))
+        report.stories = len(site.stories)
+    with report.phase("render"):
+        sync_tree(source / "stories", _prefixed(source_files(site, ()), "stories/"))
+        sync_tree(source / "pages", _prefixed(source_files(site, content.pages), "pages/"))
+        rendered = Rendered(
+            site=site,
+            outlets=content.outlets,
+            summaries={s.slug: summary_html(s) for s in site.stories},
+            colors=settings.get("PARALLAX_COLORS", {}),
+            related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
+        )
+    settings["PARALLAX"] = rendered
+    try:
+        with report.phase("pelican"):
+            run_pelican(settings)
+        if options.search:
+            with report.phase("search"):
+                index_search(staging)
+        with report.phase("publish"):
+            publish(staging, options.output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _prefixed(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
+    return {k.removeprefix(prefix): v for k, v in files.items() if k.startswith(prefix)}
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def run_pelican(settings: dict[str, Any]) -> None:
+    """Pelican in-process; any error it logs fails the build (it would otherwise go on)."""
+    from pelican import Pelican
+
+    handler = _Errors()
+    logger = logging.getLogger("pelican")
+    logger.addHandler(handler)
+    try:
+        Pelican(settings).run()
+    finally:
+        logger.removeHandler(handler)
+    errors = [r for r in handler.records if r.levelno >= logging.ERROR]
+    if errors:
+        raise BuildFailed("Pelican failed: " + "; ".join(r.getMessage() for r in errors))
+
+
+def index_search(site: Path) -> None:
+    """Pagefind indexes the pages that mark `data-pagefind-body` (story pages only)."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BuildFailed(f"search indexing failed:\n{done.stdout}{done.stderr}")
+
+
+def publish(staging: Path, output: Path) -> None:
+    """Put the finished site in place: the old one moves aside, the new one in."""
+    old = output.parent / f".{output.name}.old-{os.getpid()}"
+    if output.exists():
+        os.replace(output, old)
+    os.replace(staging, output)
+    shutil.rmtree(old, ignore_errors=True)

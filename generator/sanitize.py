@@ -1,0 +1,82 @@
+"""Editor text → safe HTML. Inline Markdown is escaped going in and sanitized coming out.
+
+Going in (`inline`): the text is folded onto one line (inline Markdown has no
+blocks), raw HTML is escaped and a leading block marker is neutralised. Coming out
+(`clean_story`, `clean_page`): whatever Markdown produced is passed through nh3
+(ammonia) with an allowlist of tags; links keep only http, https and mailto (and
+in-page anchors), so a `javascript:` link or an `<img onerror>` never survives.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import markdown
+import nh3
+
+_WS = re.compile(r"\s+")
+_BLOCK_START = re.compile(r"^(#{1,6}|>|[-+*]|\d+[.)])(?=\s|$)")
+
+INLINE_TAGS = {"a", "em", "strong", "code", "del", "sub", "sup", "br", "abbr", "b", "i"}
+STORY_TAGS = INLINE_TAGS | {"p", "ul", "ol", "li", "h2", "h3", "blockquote", "time", "span"}
+PAGE_TAGS = STORY_TAGS | {
+    "h4", "h5", "h6", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "li": {"id"}, "span": {"class"},
+    "time": {"datetime"}, "abbr": {"title"}, "th": {"scope"},
+}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+def inline(text: str) -> str:
+    """Editor inline Markdown made safe to embed in a Markdown document."""
+    text = _WS.sub(" ", text).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BLOCK_START.sub(lambda m: "\\" + m.group(0), text)
+
+
+def _href_filter(tag: str, attribute: str, value: str, *, relative: bool) -> str | None:
+    if attribute != "href":
+        return value
+    if value.startswith("#"):
+        return value
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme in _SCHEMES:
+        return value
+    if relative and not scheme and not value.startswith("//"):
+        return value
+    return None
+
+
+def _clean(html: str, tags: set[str], relative: bool) -> str:
+    return nh3.clean(
+        html,
+        tags=tags,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer",
+        attribute_filter=partial(_href_filter, relative=relative),
+    )
+
+
+def clean_story(html: str) -> str:
+    """Story body HTML: editor links may only leave the site by http(s)/mailto."""
+    return _clean(html, STORY_TAGS, relative=False)
+
+
+def clean_page(html: str) -> str:
+    """Editor pages (About, Methodology) may also link within the site."""
+    return _clean(html, PAGE_TAGS, relative=True)
+
+
+_MD = markdown.Markdown(output_format="html")
+
+
+def inline_html(text: str) -> str:
+    """One inline-Markdown field rendered on its own (summaries on cards, feeds)."""
+    html = _MD.reset().convert(inline(text))
+    html = html.removeprefix("<p>").removesuffix("</p>")
+    return _clean(html, INLINE_TAGS, relative=False)
