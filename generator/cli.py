@@ -64,7 +64,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildFailed, Options, build
 
-    options = Options(content=args.content, output=args.output, settings=args.settings)
+    options = Options(
+        content=args.content, output=args.output, settings=args.settings, work=args.work,
+        search=not args.no_search,
+    )
     try:
         report = build(options)
     except BuildFailed as failed:
@@ -76,6 +79,18 @@ def cmd_build(args: argparse.Namespace) -> int:
         for phase, seconds in report.timings.items():
             print(f"{phase:>10}  {seconds:7.3f} s", file=sys.stderr)
     print(f"parallax build: {report.stories} stories → {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .build import Options
+    from .serve import serve
+
+    if not args.content.is_dir():
+        print(f"parallax serve: no content folder at {args.content}", file=sys.stderr)
+        return 2
+    options = Options(content=args.content, output=args.output, work=args.work)
+    serve(options, args.host, args.port, lambda found: print_problems(list(found), "text"))
     return 0
 
 
@@ -96,8 +111,21 @@ def parser() -> argparse.ArgumentParser:
         "--settings", type=Path, default=PROJECT / "pelicanconf.py", metavar="FILE",
         help="Pelican settings (publishconf.py for the published site)",
     )
+    build.add_argument(
+        "--work", type=Path, default=PROJECT / "build", metavar="DIR",
+        help="build folder for generated Markdown and caches (default: build/)",
+    )
+    build.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
     build.add_argument("--timings", action="store_true", help="print the time of each phase")
     build.set_defaults(run=cmd_build)
+
+    serve = commands.add_parser("serve", help="build, serve on localhost, rebuild on changes")
+    _content_arg(serve)
+    serve.add_argument("--output", type=Path, default=PROJECT / "output", metavar="DIR")
+    serve.add_argument("--work", type=Path, default=PROJECT / "build", metavar="DIR")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
 
     schema = commands.add_parser("schema", help="write the JSON Schemas editors use")
     schema.add_argument("--output", type=Path, default=PROJECT / "schema", metavar="DIR")
