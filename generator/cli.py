@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .load import load_content
+from .load import load_content, story_files
 from .problems import Problem
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -46,10 +46,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     print_problems(result.problems, args.format, Path.cwd())
     failed = bool(result.errors) or (args.strict and bool(result.warnings))
     if args.format == "text":
-        stories = len(result.content.stories) if result.content else 0
+        stories = len(story_files(args.content))  # checked, whether they loaded or not
         verdict = "failed" if failed else "ok"
-        print(f"parallax check: {verdict}: {stories} stories, {_summary(result.problems)}",
-              file=sys.stderr)
+        print(f"parallax check: {verdict}: {stories} {'story' if stories == 1 else 'stories'}, "
+              f"{_summary(result.problems)}", file=sys.stderr)
     return 1 if failed else 0
 
 

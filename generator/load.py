@@ -161,7 +161,8 @@ def _plain(
 ) -> Any:
     here = _at(node.start_mark)
     positions.values[loc] = here
-    if id(node) in seen:
+    if id(node) in seen:  # an alias: the node is the anchored one, so point at its key
+        here = positions.values[loc] = positions.keys.get(loc, here)
         problems.append((*here, "YAML aliases (*name) are not supported; write the value out"))
         return None
     if node.tag not in _ALLOWED_TAGS:
@@ -173,6 +174,9 @@ def _plain(
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key_at = _at(key_node.start_mark)
+            if key_node.tag == _STD + "merge":
+                problems.append((*key_at, "YAML merge keys (<<) are not supported; write keys out"))
+                continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
                 problems.append((*key_at, "a key must be a plain string"))
                 continue
@@ -228,7 +232,9 @@ def _what(error: ErrorDetails) -> str:
         return f"must be a list, found {_kind(value)}"
     if kind in _LENGTH:
         return _length(kind, value, ctx)
-    msg = error["msg"].removeprefix("Value error, ")
+    if kind == "greater_than_equal":
+        return f"must be {ctx.get('ge')} or more"
+    msg = error["msg"].removeprefix("Value error, ").replace("Input should be", "must be", 1)
     if kind == "string_pattern_mismatch":
         msg = _PATTERNS.get(ctx.get("pattern", ""), msg)
     if kind == "enum" and isinstance(value, str):
@@ -363,20 +369,21 @@ def load_story(
         message = unknown_outlet(key, keys) if keys else None
         if message:
             problems.append(_problem(doc, Finding(loc, message)))
-    if story is None:
+    bad_stem = doc.data.get("slug") is None and not _SLUG_RE.match(stem)
+    if bad_stem:
+        problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
+    if story is None or bad_stem:
         return None, sorted(problems)
     if story.slug is None:
-        if not _SLUG_RE.match(stem):
-            problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
-            return None, sorted(problems)
         story = story.model_copy(update={"slug": stem})
     problems += [_problem(doc, f) for f in story_findings(story)]
     problems += [_problem(doc, f, Severity.WARNING) for f in story_warnings(story, outlets)]
     return story, sorted(problems)
 
 
-def _cited_outlets(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
-    sources = data.get("sources")
+def _cited_outlets(data: Any) -> Iterator[tuple[Loc, str]]:
+    """Outlet keys a story file cites, read from the raw data (valid or not)."""
+    sources = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(sources, list):
         return
     for i, source in enumerate(sources):
@@ -423,9 +430,12 @@ def load_content(root: Path) -> Result:
     paths: dict[str, Path] = {}
     docs: dict[str, Document] = {}
     cited: set[str] = set()
+    unreadable = False
     for path in story_files(root):
         doc, found = _read(path)
         problems += found
+        if doc is None or not isinstance(doc.data, dict):
+            unreadable = True  # it may have meant to cite any outlet
         if doc is None:
             continue
         cited.update(key for _, key in _cited_outlets(doc.data))
@@ -439,7 +449,7 @@ def load_content(root: Path) -> Result:
         docs[story.slug] = doc
         stories.append(story)
         paths[story.slug] = path
-    if registry is not None:
+    if registry is not None and not unreadable:
         problems += _unused_outlets(registry, outlets, cited)
     pages = tuple(sorted((root / "pages").glob("*.md"))) if (root / "pages").is_dir() else ()
     has_errors = any(p.severity is Severity.ERROR for p in problems)
@@ -452,14 +462,21 @@ def load_content(root: Path) -> Result:
 
 
 def _slug_clash(slug: str, doc: Document, first: Document, root: Path) -> Problem:
-    """Two stories, one URL: the second file loses, and is told which file won."""
+    """Two stories, one URL. Blamed: the file that wrote `slug: ...` when only one of
+    the two did (a file name is the default, the key is the choice), else the later."""
+    if _explicit_slug(first) and not _explicit_slug(doc):
+        doc, first = first, doc
     where = _shown(first.path, root)
-    if isinstance(first.data, dict) and "slug" in first.data:
+    if _explicit_slug(first):
         where += f" (line {first.positions.of(('slug',))[0]})"
     else:
         where += " (its file name)"
     line, col = doc.positions.of(("slug",))
     return Problem(doc.path, line, col, f"slug '{slug}' is already used by {where}")
+
+
+def _explicit_slug(doc: Document) -> bool:
+    return isinstance(doc.data, dict) and "slug" in doc.data
 
 
 def _shown(path: Path, root: Path) -> str:

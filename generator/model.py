@@ -27,6 +27,11 @@ from pydantic import (
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+TIMESTAMP_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+    r"([Zz]|[+-]\d{2}(:?\d{2})?)?)?$"
+)
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 #: Characters that end a line for some reader (Python's str.splitlines set).
 _LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -120,13 +125,28 @@ def _no_control(value: str) -> str:
 
 
 def _to_utc(value: Any) -> Any:
-    """Dates and naive date-times load as UTC date-times (§1.2)."""
+    """Dates and naive date-times load as UTC date-times (§1.2). Text must be ISO
+    8601: pydantic alone would read `20250516` as seconds since 1970."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0), tzinfo=UTC)
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        return datetime.combine(date.fromisoformat(value.strip()), time(0, 0), tzinfo=UTC)
+    if isinstance(value, str | int | float):
+        text = str(value).strip()
+        if not re.match(TIMESTAMP_PATTERN, text):
+            raise ValueError(
+                "must be an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)"
+            )
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=UTC)
+        return re.sub(r"([+-]\d{2})$", r"\1:00", text)  # `+02` is ISO too
+    return value
+
+
+def _iso_day(value: Any) -> Any:
+    """`rated_on` is a calendar date written `YYYY-MM-DD`, never a number."""
+    if isinstance(value, str | int | float) and not re.match(DATE_PATTERN, str(value).strip()):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
     return value
 
 
@@ -161,8 +181,7 @@ Timestamp = Annotated[
         {
             "type": "string",
             "description": "ISO 8601 date or date-time; naive times are UTC",
-            "pattern": r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
-            r"([Zz]|[+-]\d{2}(:?\d{2})?)?)?$",
+            "pattern": TIMESTAMP_PATTERN,
         }
     ),
 ]
@@ -189,7 +208,7 @@ class Outlet(_Strict):
     owner: Line | None = Field(default=None, min_length=1, max_length=200)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     rated_by: Line | None = Field(default=None, min_length=1, max_length=200)
-    rated_on: date | None = None
+    rated_on: Annotated[date, BeforeValidator(_iso_day)] | None = None
 
 
 OutletKey = Annotated[str, Field(pattern=KEY_PATTERN)]

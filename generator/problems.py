@@ -28,7 +28,8 @@ class Problem:
     severity: Severity = Severity.ERROR
 
     def text(self, relative_to: Path | None = None) -> str:
-        return f"{_shown(self.path, relative_to)}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        where = f"{_shown(self.path, relative_to)}:{self.line}:{self.col}"
+        return f"{where}: {self.severity}: {self.message}"
 
     def github(self, relative_to: Path | None = None) -> str:
         """A GitHub workflow command (`::error file=…,line=…,col=…::message`)."""

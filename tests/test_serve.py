@@ -46,10 +46,24 @@ def test_serve_builds_serves_and_rebuilds_on_edit(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, content)
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "serve", "--content", str(content),
-         "--output", str(tmp_path / "out"), "--work", str(tmp_path / "work"),
-         "--port", str(port)],
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "generator.cli",
+            "serve",
+            "--content",
+            str(content),
+            "--output",
+            str(tmp_path / "out"),
+            "--work",
+            str(tmp_path / "work"),
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}/stories/istanbul-peace-talks/"
     try:

@@ -1,0 +1,99 @@
+"""Shared fixtures: build a content folder on disk, run the real command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXAMPLES = Path("/work/shared/examples/content")
+
+#: A small valid registry: two rated outlets and one unrated.
+OUTLETS = """\
+reuters:
+  name: Reuters
+  url: https://www.reuters.com
+  bias: center
+  factuality: very-high
+  country: GB
+guardian:
+  name: The Guardian
+  bias: lean-left
+kyiv-independent:
+  name: The Kyiv Independent
+"""
+
+#: A valid story citing every outlet of `OUTLETS`; tests edit copies of it.
+STORY = """\
+title: Talks in Istanbul
+date: 2025-05-16
+updated: 2025-05-17T09:30:00Z
+topics: [Diplomacy, Turkey]
+key_points:
+  - Talks began. [1, 2]
+  - Nothing was agreed. [3]
+perspectives:
+  - side: left
+    text: A first step.
+    sources: [2]
+  - actor: Kremlin
+    text: Fine.
+sources:
+  - outlet: reuters
+    title: Talks begin
+    url: https://example.org/a
+    published: 2025-05-16T07:02:00Z
+  - outlet: guardian
+    title: Talks, day one
+    url: https://example.org/b
+  - outlet: kyiv-independent
+    title: Delegations meet
+    url: https://example.org/c
+"""
+
+
+def write_content(
+    root: Path,
+    outlets: str | bytes | None = OUTLETS,
+    stories: Mapping[str, str | bytes] | None = None,
+) -> Path:
+    """Write `root/outlets.yaml` (unless `outlets` is None) and `root/stories/<name>`
+    for each story (name with or without `.yaml`; sub-folders allowed). Returns root."""
+    root.mkdir(parents=True, exist_ok=True)
+    if outlets is not None:
+        _write(root / "outlets.yaml", outlets)
+    stories_dir = root / "stories"
+    stories_dir.mkdir(exist_ok=True)
+    for name, text in (stories or {}).items():
+        file = name if name.endswith((".yaml", ".yml")) else name + ".yaml"
+        _write(stories_dir / file, text)
+    return root
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def run_cli(*args: str | Path, cwd: Path = PROJECT) -> subprocess.CompletedProcess[str]:
+    """`python -m generator.cli ARGS` in a child process, as CI runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A valid content folder with one story (`talks.yaml`)."""
+    return write_content(tmp_path / "content", stories={"talks": STORY})
