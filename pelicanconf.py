@@ -28,10 +28,10 @@ BLINDSPOT_MIN_OTHER = 50
 # Colours of the sides. US convention: Left blue, Right red. Editions where the
 # convention is reversed swap them here; charts and badges follow.
 PARALLAX_COLORS = {
-    "left": "#2166ac",
-    "center": "#767676",
-    "right": "#b2182b",
-    "unrated": "#b8b8b8",
+    "left": "#1d5fa8",
+    "center": "#9ca3af",
+    "right": "#c43d1a",
+    "unrated": "#dcdfe3",
 }
 PARALLAX_RELATED_STORIES = 5
 PARALLAX_SOCIAL_CARDS = True

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .figures import Thresholds, site_figures
+from .charts import Palette, SocialCard, StoryCharts, story_charts, write_charts
+from .figures import SiteFigures, Thresholds, site_figures
 from .load import Content, load_content
 from .problems import Problem
 from .render import Rendered, source_files, summary_html, sync_tree
@@ -102,9 +103,16 @@ def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Repo
     with report.phase("render"):
         sync_tree(source / "stories", _prefixed(source_files(site, ()), "stories/"))
         sync_tree(source / "pages", _prefixed(source_files(site, content.pages), "pages/"))
+        charts = write_story_charts(site, settings, source)
         rendered = Rendered(
             site=site,
             outlets=content.outlets,
+            charts=charts,
+            cards=(
+                {slug: c.card.filename for slug, c in charts.items()}
+                if settings.get("PARALLAX_SOCIAL_CARDS", True)
+                else {}
+            ),
             summaries={s.slug: summary_html(s) for s in site.stories},
             colors=settings.get("PARALLAX_COLORS", {}),
             related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
@@ -121,6 +129,36 @@ def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Repo
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def palette(settings: dict[str, Any]) -> Palette:
+    """Chart colours from PARALLAX_COLORS (so editions can swap Left and Right)."""
+    colors = settings.get("PARALLAX_COLORS") or {}
+    known = {k: v for k, v in colors.items() if k in ("left", "center", "right", "unrated")}
+    return Palette(**known)
+
+
+def write_story_charts(
+    site: SiteFigures, settings: dict[str, Any], source: Path
+) -> dict[str, StoryCharts]:
+    """Every chart of every story, content-addressed: only new ones are drawn, and
+    files no story uses any more are removed so they do not reach the output."""
+    colors = palette(settings)
+    charts = {s.slug: story_charts(s, colors) for s in site.stories}
+    cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
+    svgs = [spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)]
+    pngs = [c.card for c in charts.values()] if cards else []
+    for folder, specs in ((source / "charts", svgs), (source / "cards", pngs)):
+        write_charts(specs, folder, colors)
+        _prune(folder, {spec.filename for spec in specs})
+    return charts
+
+
+def _prune(folder: Path, keep: set[str]) -> None:
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name not in keep:
+                path.unlink()
 
 
 def _prefixed(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:

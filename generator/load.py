@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.cyaml import CParser
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -25,12 +26,34 @@ from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
 from .problems import Problem, Severity, did_you_mean
 from .rules import Finding, Loc, story_findings, story_warnings, unknown_outlet
 
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
-
 _STD = "tag:yaml.org,2002:"
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class _TextResolver(yaml.resolver.BaseResolver):  # type: ignore[misc]
+    """Plain scalars stay text (the model types them); only null and `<<` are special.
+
+    Replaces PyYAML's regex-based implicit resolver, which costs more than parsing
+    and would turn `NO` into False."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0] and value in _NULLS:
+                return _STD + "null"
+            if implicit[0] and value == "<<":
+                return _STD + "merge"
+            return _STD + "str"
+        return _STD + ("seq" if kind is yaml.SequenceNode else "map")
+
+
+class _Loader(CParser, _TextResolver):  # type: ignore[misc]
+    """libyaml's parser and composer; nothing is ever constructed from a tag."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        _TextResolver.__init__(self)
+
+
 _ALLOWED_TAGS = {
     _STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 }

@@ -1,0 +1,946 @@
+"""Phase 3: the charts of a story page, and its social card.
+
+Two halves:
+
+* **Specs** — frozen, hashable dataclasses computed from `StoryFigures` (no
+  matplotlib): `BiasBar`, `Distribution`, `CoverageTimeline`, `SocialCard`. Each
+  has `.alt` (a full-sentence text alternative with every number) and
+  `.filename`, `<kind>-<16 hex>.svg|png`, the SHA-256 of the spec's canonical
+  JSON — palette, drawing-style version and matplotlib version included. The
+  same numbers give the same file, so a file already in the output folder never
+  needs drawing again.
+* **Rendering** — `render_svg`, `render_card_png` and `write_charts`. matplotlib is
+  imported only here, lazily. Output is byte-identical across runs and processes
+  (fixed `svg.hashsalt`, no dates or creator in the metadata); SVG text stays
+  `<text>` (no embedded glyphs), so files are small and readable by machines.
+
+Colour is never the only cue: the bias bar writes the side and percentage on its
+segments, and a legend row below repeats every side's name, percentage and count
+in the fixed Left, Center, Right order (also on segments too small for a label).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from functools import cache, cached_property
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from .figures import BUCKETS, StoryFigures
+from .model import Factuality, Ownership
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+#: Bump when the drawing changes: every chart then gets a new file name.
+STYLE_VERSION = 1
+
+#: Font stack written into the SVGs; text is measured with DejaVu Sans, the widest.
+FONT_STACK = ("DejaVu Sans", "Arial", "Helvetica", "Liberation Sans")
+
+#: A timeline spanning more days than this shows only the days with articles.
+MAX_TIMELINE_DAYS = 62
+
+#: `write_charts` renders in a process pool only when more charts than this are missing.
+PARALLEL_THRESHOLD = 8
+
+SIDE_NAMES = ("Left", "Center", "Right")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DARK_INK = "#111827"
+_LIGHT_INK = "#ffffff"
+
+
+# --- palette ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Chart colours. The defaults are told apart under deuteranopia and
+    protanopia by lightness as well as hue (blue dark, grey light, red-orange in
+    between); the ink on a segment is chosen for contrast with its colour.
+    `text` is a mid grey readable on light and dark pages (charts are transparent).
+    """
+
+    left: str = "#1d5fa8"
+    center: str = "#9ca3af"
+    right: str = "#c43d1a"
+    unrated: str = "#dcdfe3"
+    accent: str = "#64748b"  # bars of the factuality / ownership charts
+    text: str = "#767676"
+
+    def swapped(self) -> Palette:
+        """Left and Right colours exchanged (for editions where red is the left)."""
+        return dataclasses.replace(self, left=self.right, right=self.left)
+
+
+DEFAULT_PALETTE = Palette()
+
+
+# --- specs --------------------------------------------------------------------
+
+
+def _articles(n: int) -> str:
+    return f"{n} article" if n == 1 else f"{n} articles"
+
+
+def _day_label(day: date, year: bool = False) -> str:
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {value!r}")  # pragma: no cover
+
+
+@cache
+def _renderer_version() -> str:
+    try:
+        return f"matplotlib {metadata.version('matplotlib')}"
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "matplotlib"
+
+
+class _Spec:
+    """Shared behaviour of the chart specs: canonical JSON and content-addressed name."""
+
+    kind: str  # class attribute, or a field on Distribution
+    extension = "svg"
+
+    def canonical_json(self) -> str:
+        data = {
+            "kind": self.kind,
+            "style": STYLE_VERSION,
+            "renderer": _renderer_version(),
+            "spec": dataclasses.asdict(self),  # type: ignore[call-overload]
+        }
+        return json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        )
+
+    @cached_property
+    def filename(self) -> str:
+        digest = hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
+        return f"{self.kind}-{digest}.{self.extension}"
+
+
+@dataclass(frozen=True)
+class BiasBar(_Spec):
+    """Left / Center / Right counts and whole percents (None: no rated article)."""
+
+    left: int
+    center: int
+    right: int
+    unrated: int
+    percents: tuple[int, int, int] | None
+    palette: Palette = DEFAULT_PALETTE
+    kind = "bias"
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return self.left, self.center, self.right
+
+    @property
+    def total(self) -> int:
+        return self.left + self.center + self.right + self.unrated
+
+    @property
+    def alt(self) -> str:
+        head = f"Bias distribution of {_articles(self.total)}: "
+        if self.percents is None:
+            return head + f"not enough rated sources ({self.unrated} unrated)."
+        sides = ", ".join(
+            f"{p}% {name} ({n})"
+            for p, name, n in zip(self.percents, SIDE_NAMES, self.counts, strict=True)
+        )
+        tail = f"; {self.unrated} unrated." if self.unrated else "."
+        return head + sides + tail
+
+
+@dataclass(frozen=True)
+class Distribution(_Spec):
+    """Counts per value (factuality or ownership) in scale order, unrated apart."""
+
+    kind: str  # "factuality" or "ownership": the file name's prefix
+    title: str
+    items: tuple[tuple[str, int], ...]  # (label, count), non-zero, in scale order
+    unrated: int
+    palette: Palette = DEFAULT_PALETTE
+
+    @property
+    def rows(self) -> tuple[tuple[str, int], ...]:
+        """What the chart draws: the items, then "Unrated" when any is."""
+        return self.items + ((("Unrated", self.unrated),) if self.unrated else ())
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.items) + self.unrated
+
+    @property
+    def alt(self) -> str:
+        parts = ", ".join(f"{label} {n}" for label, n in self.items) or "none rated"
+        tail = f"; {self.unrated} unrated." if self.unrated else "."
+        return f"{self.title} of the outlets of {_articles(self.total)}: {parts}{tail}"
+
+
+@dataclass(frozen=True)
+class Day:
+    """Articles published on one calendar day (UTC), by side."""
+
+    day: date
+    left: int = 0
+    center: int = 0
+    right: int = 0
+    unrated: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.left + self.center + self.right + self.unrated
+
+    @property
+    def stack(self) -> tuple[int, int, int, int]:
+        return self.left, self.center, self.right, self.unrated
+
+
+@dataclass(frozen=True)
+class CoverageTimeline(_Spec):
+    """Articles per calendar day (UTC) from the day the story broke.
+
+    Days without articles in between are kept (zero), so the axis is to scale,
+    unless the span is longer than `MAX_TIMELINE_DAYS`.
+    """
+
+    days: tuple[Day, ...]
+    broke: date  # the day of the earliest `published`
+    broke_by: str | None  # display name of the outlet that broke the news
+    undated: int  # articles without `published`, not drawn
+    palette: Palette = DEFAULT_PALETTE
+    kind = "timeline"
+
+    @property
+    def total(self) -> int:
+        return sum(d.total for d in self.days)
+
+    @property
+    def alt(self) -> str:
+        years = len({d.day.year for d in self.days}) > 1
+        parts = []
+        for d in self.days:
+            if not d.total:
+                continue
+            sides = ", ".join(
+                f"{n} {name}"
+                for n, name in zip(d.stack, ("Left", "Center", "Right", "unrated"), strict=True)
+                if n
+            )
+            parts.append(f"{_day_label(d.day, years)}: {d.total} ({sides})")
+        who = self.broke_by or "The first article"
+        text = (
+            f"Coverage timeline of {_articles(self.total)} by day: {'; '.join(parts)}. "
+            f"{who} broke the story on {_day_label(self.broke, True)}."
+        )
+        if self.undated:
+            verb = "is" if self.undated == 1 else "are"
+            text += f" {_articles(self.undated)} without a date {verb} not shown."
+        return text
+
+
+@dataclass(frozen=True)
+class SocialCard(_Spec):
+    """The 1200×630 PNG shown when a story is shared."""
+
+    title: str
+    percents: tuple[int, int, int] | None
+    articles: int
+    palette: Palette = DEFAULT_PALETTE
+    kind = "card"
+    extension = "png"
+
+    @property
+    def alt(self) -> str:
+        if self.percents is None:
+            bias = "not enough rated sources"
+        else:
+            left, center, right = self.percents
+            bias = f"{left}% Left, {center}% Center, {right}% Right"
+        return f"{self.title} — coverage of {_articles(self.articles)}: {bias}."
+
+
+ChartSpec = BiasBar | Distribution | CoverageTimeline | SocialCard
+
+
+@dataclass(frozen=True)
+class StoryCharts:
+    """Every chart of one story page."""
+
+    bias: BiasBar
+    factuality: Distribution
+    ownership: Distribution
+    timeline: CoverageTimeline | None  # None when no source has `published`
+    card: SocialCard
+
+    def all(self) -> tuple[ChartSpec, ...]:
+        """The specs to write, the missing timeline left out."""
+        specs: list[ChartSpec] = [self.bias, self.factuality, self.ownership]
+        if self.timeline is not None:
+            specs.append(self.timeline)
+        return (*specs, self.card)
+
+
+def bias_bar(figures: StoryFigures, palette: Palette = DEFAULT_PALETTE) -> BiasBar:
+    b = figures.bias
+    return BiasBar(b.left, b.center, b.right, b.unrated, b.percents, palette)
+
+
+def _label(kind: str, key: str) -> str:
+    if key == "unrated":
+        return "Unrated"
+    if kind == "factuality":
+        return Factuality(key).label
+    return Ownership(key).label
+
+
+def distribution(
+    kind: str, counts: Iterable[tuple[str, int]], palette: Palette = DEFAULT_PALETTE
+) -> Distribution:
+    """`kind` is "factuality" or "ownership"; `counts` the figures' mapping items."""
+    pairs = dict(counts)
+    unrated = pairs.pop("unrated", 0)
+    items = tuple((_label(kind, k), n) for k, n in pairs.items() if n)
+    return Distribution(kind, kind.title(), items, unrated, palette)
+
+
+def coverage_timeline(
+    figures: StoryFigures, palette: Palette = DEFAULT_PALETTE
+) -> CoverageTimeline | None:
+    """Articles per UTC calendar day; None when no source has `published`."""
+    broke = figures.coverage.broke_the_news
+    dated = [e for e in figures.entries if e.source.published is not None]
+    if broke is None or not dated:
+        return None
+    counts: dict[date, list[int]] = {}
+    for entry in dated:
+        assert entry.source.published is not None
+        day = entry.source.published.astimezone(UTC).date()
+        slot = 3 if entry.bucket is None else BUCKETS.index(entry.bucket)
+        counts.setdefault(day, [0, 0, 0, 0])[slot] += 1
+    first, last = min(counts), max(counts)
+    span = (last - first).days + 1
+    days_shown = (
+        [first + timedelta(days=i) for i in range(span)]
+        if span <= MAX_TIMELINE_DAYS
+        else sorted(counts)
+    )
+    days = tuple(Day(d, *counts.get(d, [0, 0, 0, 0])) for d in days_shown)
+    assert broke.source.published is not None
+    return CoverageTimeline(
+        days=days,
+        broke=broke.source.published.astimezone(UTC).date(),
+        broke_by=broke.outlet.name,
+        undated=len(figures.entries) - len(dated),
+        palette=palette,
+    )
+
+
+def social_card(figures: StoryFigures, palette: Palette = DEFAULT_PALETTE) -> SocialCard:
+    return SocialCard(figures.story.title, figures.bias.percents, figures.bias.total, palette)
+
+
+def story_charts(figures: StoryFigures, palette: Palette = DEFAULT_PALETTE) -> StoryCharts:
+    """The chart specs of one story (pure: nothing is drawn or written)."""
+    return StoryCharts(
+        bias=bias_bar(figures, palette),
+        factuality=distribution("factuality", figures.factuality.items(), palette),
+        ownership=distribution("ownership", figures.ownership.items(), palette),
+        timeline=coverage_timeline(figures, palette),
+        card=social_card(figures, palette),
+    )
+
+
+# --- rendering ----------------------------------------------------------------
+#
+# Every chart is drawn on one axes spanning the figure, in points with y going
+# down (1 unit = 1 pt = 1 CSS px at 72 dpi), so the layout reads like CSS. One
+# figure per chart kind is kept per process and cleared between charts.
+
+_FIGURES: dict[str, Figure] = {}
+
+_SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+_RC: dict[Any, Any] = {
+    "svg.fonttype": "none",  # text stays <text>: small, selectable, no glyph paths
+    "svg.hashsalt": "parallax",  # deterministic ids
+    "svg.id": None,
+    "font.family": ["sans-serif"],
+    "font.sans-serif": list(FONT_STACK),
+    "axes.unicode_minus": False,
+}
+
+# Chart sizes in points.
+_WIDTH = 480
+_BAR_HEIGHT = 28
+_CARD = (1200, 630)
+
+
+def _luminance(colour: str) -> float:
+    from matplotlib.colors import to_rgb
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@cache
+def _ink(background: str) -> str:
+    """White or near-black text, whichever contrasts more with `background`."""
+    lum = _luminance(background)
+    on_white = 1.05 / (lum + 0.05)
+    on_dark = (lum + 0.05) / (_luminance(_DARK_INK) + 0.05)
+    return _LIGHT_INK if on_white >= on_dark else _DARK_INK
+
+
+@cache
+def _font_file(bold: bool) -> str:
+    import matplotlib
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return str(Path(matplotlib.get_data_path(), "fonts", "ttf", name))
+
+
+@cache
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width in points of `text` set in DejaVu Sans (the widest of the stack)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(fname=_font_file(bold), size=size)
+    width, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width)
+
+
+class _Page:
+    """A figure drawn in points with y going down, artists added straight to it
+    (no Axes: no ticks to build and clear, which is most of matplotlib's cost)."""
+
+    def __init__(self, fig: Figure, height: float) -> None:
+        from matplotlib.transforms import Affine2D
+
+        self.fig = fig
+        self.t = Affine2D().scale(1 / 72, -1 / 72).translate(0, height / 72) + fig.dpi_scale_trans
+
+    def add(self, artist: Any) -> Any:
+        artist.set_transform(self.t)
+        self.fig.add_artist(artist)
+        return artist
+
+
+def _canvas(kind: str, width: float, height: float) -> tuple[Figure, _Page]:
+    """The figure kept for `kind`, cleared and sized."""
+    from matplotlib.figure import Figure
+
+    fig = _FIGURES.get(kind)
+    if fig is None:
+        fig = _FIGURES[kind] = Figure(dpi=72)
+    else:
+        fig.clear()
+    fig.set_size_inches(width / 72, height / 72)
+    fig.patch.set_visible(False)
+    return fig, _Page(fig, height)
+
+
+def _text(
+    ax: _Page,
+    x: float,
+    y: float,
+    s: str,
+    *,
+    size: float,
+    color: str,
+    bold: bool = False,
+    ha: str = "left",
+    va: str = "baseline",
+    font: str | None = None,
+) -> None:
+    """Plain text (never mathtext: a `$` in a title stays a dollar)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
+
+    if font is None:
+        prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    else:
+        prop = FontProperties(fname=font, size=size)
+    ax.add(Text(x, y, s, fontproperties=prop, color=color, ha=ha, va=va, parse_math=False))
+
+
+def _box(
+    ax: _Page, x: float, y: float, w: float, h: float, color: str, radius: float = 0.0, **kw: Any
+) -> Any:
+    from matplotlib.patches import FancyBboxPatch, Rectangle
+
+    style: dict[str, Any] = {"facecolor": color, "edgecolor": "none", "linewidth": 0, **kw}
+    if radius:
+        radius = min(radius, w / 2, h / 2)
+        return ax.add(
+            FancyBboxPatch((x, y), w, h, boxstyle=f"round,pad=0,rounding_size={radius:g}", **style)
+        )
+    return ax.add(Rectangle((x, y), w, h, **style))
+
+
+def _line(ax: _Page, x0: float, y0: float, x1: float, y1: float, color: str, **kw: Any) -> None:
+    from matplotlib.lines import Line2D
+
+    ax.add(Line2D([x0, x1], [y0, y1], color=color, solid_capstyle="butt", **kw))
+
+
+def _segments(
+    ax: _Page,
+    percents: Sequence[int],
+    colours: Sequence[str],
+    names: Sequence[str],
+    box: tuple[float, float, float, float],
+    *,
+    radius: float,
+    size: float,
+    gap: float,
+    font: tuple[str, str] | None = None,
+) -> None:
+    """The stacked Left/Center/Right bar, rounded at both ends, labelled in place."""
+    from matplotlib.patches import FancyBboxPatch
+
+    x, y, width, height = box
+    clip = FancyBboxPatch(
+        (x, y),
+        width,
+        height,
+        boxstyle=f"round,pad=0,rounding_size={radius:g}",
+        transform=ax.t,
+    )
+    shown = [i for i, p in enumerate(percents) if p > 0]
+    start = x
+    for i in shown:
+        w = width * percents[i] / 100
+        last = i == shown[-1]
+        seg = _box(ax, start, y, max(w - (0 if last else gap), 0.5), height, colours[i])
+        seg.set_clip_path(clip)
+        pad = size * 0.5
+        for label in (f"{names[i]} {percents[i]}%", f"{percents[i]}%"):
+            if _text_width(label, size, bold=True) + 2 * pad <= w - (0 if last else gap):
+                _text(
+                    ax,
+                    start + (w - (0 if last else gap)) / 2,
+                    y + height / 2,
+                    label,
+                    size=size,
+                    color=_ink(colours[i]),
+                    bold=True,
+                    ha="center",
+                    va="center_baseline",
+                    font=font[1] if font else None,
+                )
+                break
+        start += w
+
+
+def _draw_bias(spec: BiasBar) -> Figure:
+    pal = spec.palette
+    height = _BAR_HEIGHT + 26
+    fig, ax = _canvas("bias", _WIDTH, height)
+    box = (0.0, 1.0, float(_WIDTH), float(_BAR_HEIGHT))
+    if spec.percents is None:
+        # An outline, not a fill: reads on light and dark pages, and is plainly "no data".
+        x, y, w, h = box
+        _box(
+            ax,
+            x + 0.75,
+            y + 0.75,
+            w - 1.5,
+            h - 1.5,
+            "none",
+            radius=6,
+            edgecolor=pal.text,
+            linewidth=1.2,
+            linestyle=(0, (4, 3)),
+        )
+        _text(
+            ax,
+            _WIDTH / 2,
+            y + h / 2,
+            "Not enough rated sources",
+            size=12,
+            color=pal.text,
+            bold=True,
+            ha="center",
+            va="center_baseline",
+        )
+        _text(
+            ax,
+            0,
+            height - 6,
+            f"{_articles(spec.total)}, none from a rated outlet",
+            size=11,
+            color=pal.text,
+        )
+        return fig
+    colours = (pal.left, pal.center, pal.right)
+    names = ("Left", "Center", "Right")
+    _segments(ax, spec.percents, colours, names, box, radius=6, size=12, gap=2)
+    # Legend: every side's name, percent and count, whatever the segment's size.
+    items = [(colours[i], f"{names[i]} {spec.percents[i]}% ({spec.counts[i]})") for i in range(3)]
+    if spec.unrated:
+        items.append((None, f"{spec.unrated} unrated"))  # type: ignore[arg-type]
+    size = 11.0
+    swatch, gap_after_swatch, spacing = 9.0, 5.0, 16.0
+
+    def row_width(s: float) -> float:
+        return sum(
+            (swatch + gap_after_swatch if c else 0) + _text_width(t, s) for c, t in items
+        ) + spacing * (len(items) - 1)
+
+    while row_width(size) > _WIDTH and size > 8:
+        size -= 0.5
+    x, baseline = 0.0, height - 6
+    for colour, label in items:
+        if colour:
+            _box(ax, x, baseline - swatch + 0.5, swatch, swatch, colour, radius=2)
+            x += swatch + gap_after_swatch
+        _text(ax, x, baseline, label, size=size, color=pal.text)
+        x += _text_width(label, size) + spacing
+    return fig
+
+
+def _draw_distribution(spec: Distribution) -> Figure:
+    pal = spec.palette
+    rows = spec.rows
+    row_h, bar_h, top = 22.0, 12.0, 24.0
+    height = top + row_h * len(rows) + 2
+    fig, ax = _canvas("distribution", _WIDTH, height)
+    _text(ax, 0, 13, spec.title, size=12, color=pal.text, bold=True)
+    label_w = min(max((_text_width(label, 11) for label, _ in rows), default=60), 170)
+    bar_x = label_w + 10
+    count_room = max(_text_width(str(n), 11) for _, n in rows) + 8
+    longest = max(n for _, n in rows)
+    span = _WIDTH - bar_x - count_room
+    for i, (label, n) in enumerate(rows):
+        mid = top + row_h * i + row_h / 2
+        _text(ax, label_w, mid, label, size=11, color=pal.text, ha="right", va="center_baseline")
+        w = max(span * n / longest, 2.0)
+        unrated = spec.unrated and i == len(rows) - 1
+        _box(ax, bar_x, mid - bar_h / 2, w, bar_h, pal.unrated if unrated else pal.accent, 3)
+        _text(ax, bar_x + w + 6, mid, str(n), size=11, color=pal.text, va="center_baseline")
+    return fig
+
+
+def _fit(name: str | None, suffix: str, room: float, size: float) -> str | None:
+    """`name + suffix` in bold, the name cut short with "…" to fit `room` points."""
+    if not name:
+        return None
+    text = name + suffix
+    while _text_width(text, size, bold=True) > room and len(name) > 1:
+        name = name[:-1].rstrip()
+        text = name + "…" + suffix
+    return text
+
+
+def _nice_step(top: int, most: int = 4) -> int:
+    for base in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if math.ceil(top / base) <= most:
+            return base
+    return 10 ** len(str(top))
+
+
+def _draw_timeline(spec: CoverageTimeline) -> Figure:
+    pal = spec.palette
+    height = 210.0
+    fig, ax = _canvas("timeline", _WIDTH, height)
+    colours = (pal.left, pal.center, pal.right, pal.unrated)
+    names = ("Left", "Center", "Right", "Unrated")
+    peak = max((d.total for d in spec.days), default=1) or 1
+    step = _nice_step(peak)
+    axis_top = step * math.ceil(peak / step)
+    x0, x1, plot_top, plot_bottom = 30.0, _WIDTH - 2.0, 30.0, height - 48
+    scale = (plot_bottom - plot_top) / axis_top
+    for value in range(0, axis_top + 1, step):
+        y = plot_bottom - value * scale
+        if value:
+            _line(ax, x0, y, x1, y, pal.text, linewidth=0.6, alpha=0.3)
+        _text(ax, x0 - 7, y, str(value), size=9, color=pal.text, ha="right", va="center_baseline")
+    slot = (x1 - x0) / len(spec.days)
+    bar_w = min(40.0, slot * 0.72)
+    years = len({d.day.year for d in spec.days}) > 1
+    label_every = max(1, math.ceil(len(spec.days) * (40 if not years else 62) / (x1 - x0)))
+    for i, d in enumerate(spec.days):
+        left = x0 + slot * i + (slot - bar_w) / 2
+        base = plot_bottom
+        for n, colour in zip(d.stack, colours, strict=True):
+            if not n:
+                continue
+            h = n * scale
+            _box(ax, left, base - h, bar_w, max(h - 1, 0.5), colour)
+            base -= h
+        if i % label_every == 0:
+            label = _day_label(d.day, years)
+            half = _text_width(label, 9) / 2 + 1
+            _text(
+                ax,
+                min(max(left + bar_w / 2, half), _WIDTH - half),
+                plot_bottom + 15,
+                label,
+                size=9,
+                color=pal.text,
+                ha="center",
+            )
+        if d.day == spec.broke:
+            centre = left + bar_w / 2
+            anchor_x, ha = (left, "left") if centre < _WIDTH / 2 else (left + bar_w, "right")
+            room = 0.96 * (_WIDTH - anchor_x if ha == "left" else anchor_x)  # browser fonts vary
+            who = _fit(spec.broke_by, " broke the story", room, 10) or "Broke the story"
+            _text(ax, anchor_x, 12, who, size=10, color=pal.text, bold=True, ha=ha)
+            _line(ax, centre, 17, centre, base - 3, pal.text, linewidth=0.8)
+    _line(ax, x0, plot_bottom, x1, plot_bottom, pal.text, linewidth=0.8, alpha=0.6)
+    # Legend: the sides that appear.
+    present = [i for i in range(4) if any(d.stack[i] for d in spec.days)]
+    x, baseline = x0, height - 8
+    for i in present:
+        _box(ax, x, baseline - 8.5, 9, 9, colours[i], radius=2)
+        _text(ax, x + 14, baseline, names[i], size=10, color=pal.text)
+        x += 14 + _text_width(names[i], 10) + 16
+    return fig
+
+
+def _svg_bytes(fig: Figure, alt: str) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata=_SVG_METADATA, transparent=True)
+    data = buffer.getvalue()
+    # A <title> (the alt text) for readers who open the file on its own.
+    end = data.index(b">", data.index(b"<svg")) + 1
+    return data[:end] + b"\n <title>" + escape(alt).encode() + b"</title>" + data[end:]
+
+
+def render_svg(
+    spec: BiasBar | Distribution | CoverageTimeline, palette: Palette | None = None
+) -> bytes:
+    """The chart as SVG bytes, identical for identical specs, in any process.
+
+    `palette` overrides the spec's own (the file name then no longer matches;
+    `write_charts` never does this).
+    """
+    import matplotlib
+
+    if palette is not None:
+        spec = dataclasses.replace(spec, palette=palette)
+    with matplotlib.rc_context(_RC):
+        if isinstance(spec, BiasBar):
+            fig = _draw_bias(spec)
+        elif isinstance(spec, Distribution):
+            fig = _draw_distribution(spec)
+        elif isinstance(spec, CoverageTimeline):
+            fig = _draw_timeline(spec)
+        else:
+            raise TypeError(f"not an SVG chart spec: {type(spec).__name__}")
+        return _svg_bytes(fig, spec.alt)
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap measured in the card's bold face; long words are cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while _text_width(word, size, bold=True) > width:  # a word wider than a line
+            cut = len(word)
+            while cut > 1 and _text_width(word[:cut], size, bold=True) > width:
+                cut -= 1
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{line} {word}" if line else word
+        if not line or _text_width(candidate, size, bold=True) <= width:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _fit_title(title: str, width: float, max_lines: int = 4) -> tuple[float, list[str]]:
+    for size in (60.0, 54.0, 48.0, 44.0, 40.0):
+        lines = _wrap(title, size, width)
+        if len(lines) <= max_lines:
+            return size, lines
+    lines = _wrap(title, size, width)[:max_lines]
+    last = lines[-1]
+    while last and _text_width(last + "…", size, bold=True) > width:
+        last = last[:-1].rstrip()
+    lines[-1] = last + "…"
+    return size, lines
+
+
+def render_card_png(card: SocialCard, palette: Palette | None = None) -> bytes:
+    """The 1200×630 social card as PNG bytes (deterministic: no metadata, pinned font)."""
+    import io
+
+    import matplotlib
+    from PIL import Image
+
+    pal = palette or card.palette
+    width, height = _CARD
+    paper, ink, muted = "#f8f7f4", "#111827", "#4b5563"
+    regular, bold = _font_file(False), _font_file(True)
+    with matplotlib.rc_context(_RC):
+        fig, ax = _canvas("card", width, height)
+        _box(ax, 0, 0, width, height, paper)
+        margin = 72.0
+        # Wordmark: three bars in the side colours, then the name.
+        for i, colour in enumerate((pal.left, pal.center, pal.right)):
+            _box(ax, margin + i * 13, 62, 9, 36, colour, radius=2)
+        _text(ax, margin + 52, 93, "Parallax", size=36, color=ink, font=bold)
+        size, lines = _fit_title(card.title, width - 2 * margin)
+        y = 150 + size
+        for line in lines:
+            _text(ax, margin, y, line, size=size, color=ink, font=bold)
+            y += size * 1.18
+        box = (margin, 462.0, width - 2 * margin, 64.0)
+        if card.percents is None:
+            _box(ax, *box, color=pal.unrated, radius=14)
+            _text(
+                ax,
+                width / 2,
+                box[1] + box[3] / 2,
+                "Not enough rated sources",
+                size=28,
+                color=_ink(pal.unrated),
+                ha="center",
+                va="center_baseline",
+                font=bold,
+            )
+        else:
+            _segments(
+                ax,
+                card.percents,
+                (pal.left, pal.center, pal.right),
+                ("Left", "Center", "Right"),
+                box,
+                radius=14,
+                size=28,
+                gap=4,
+                font=(regular, bold),
+            )
+        if card.percents is None:
+            caption = f"{_articles(card.articles)}, none from a rated outlet"
+        else:
+            sides = " · ".join(f"{n} {p}%" for n, p in zip(SIDE_NAMES, card.percents, strict=True))
+            caption = f"{_articles(card.articles)} by source bias: {sides}"
+        _text(ax, margin, 578, caption, size=24, color=muted, font=regular)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = canvas.buffer_rgba()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
+        out = io.BytesIO()
+        # 256 colours are plenty for flat shapes and anti-aliased text: ~20 kB, ~10 ms.
+        image = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+        image.save(out, format="PNG")
+        return out.getvalue()
+
+
+def render(spec: ChartSpec) -> bytes:
+    """The file's bytes for any spec: PNG for the card, SVG otherwise."""
+    if isinstance(spec, SocialCard):
+        return render_card_png(spec)
+    return render_svg(spec)
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, then rename: readers and concurrent builds
+    see either no file or the whole file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_one(spec: ChartSpec, folder: Path) -> Path:
+    path = folder / spec.filename
+    _write_atomic(path, render(spec))
+    return path
+
+
+def _chunks(items: Sequence[ChartSpec], n: int) -> Iterator[list[ChartSpec]]:
+    size = math.ceil(len(items) / n)
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def _write_batch(specs: list[ChartSpec], folder: Path) -> int:
+    for spec in specs:
+        _write_one(spec, folder)
+    return len(specs)
+
+
+def write_charts(
+    specs: Iterable[ChartSpec],
+    folder: Path,
+    palette: Palette | None = None,
+    jobs: int | None = None,
+) -> list[Path]:
+    """Write each spec's file into `folder` unless a file of that name is there.
+
+    Names are content hashes, so an existing file is the same chart: it is kept,
+    not drawn again. Missing files are drawn in a process pool of `jobs` workers
+    (default: every core) when more than `PARALLEL_THRESHOLD` are missing, else
+    here. Returns the path of every given spec, in order. `palette`, when given,
+    must be the palette the specs were made with (it is part of each file name):
+    a mismatch is a ValueError rather than a page pointing at the wrong file.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    specs = list(specs)
+    if palette is not None:
+        for spec in specs:
+            if spec.palette != palette:
+                raise ValueError(
+                    f"{spec.filename} was made with another palette; pass the same palette "
+                    "to story_charts() and write_charts()"
+                )
+    paths = [folder / spec.filename for spec in specs]
+    missing: dict[str, ChartSpec] = {}
+    for spec, path in zip(specs, paths, strict=True):
+        if spec.filename not in missing and not path.exists():
+            missing[spec.filename] = spec
+    todo = list(missing.values())
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if len(todo) > PARALLEL_THRESHOLD and workers > 1:
+        # Balanced contiguous batches: each worker keeps its figures between charts.
+        batches = list(_chunks(todo, workers * 4))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_batch, batches, [folder] * len(batches)))
+    else:
+        _write_batch(todo, folder)
+    return paths

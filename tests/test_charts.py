@@ -1,0 +1,357 @@
+"""Chart phase: pure specs (content-addressed, alt text) and deterministic rendering."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator import charts
+from generator.charts import (
+    DEFAULT_PALETTE,
+    BiasBar,
+    CoverageTimeline,
+    Day,
+    Distribution,
+    Palette,
+    SocialCard,
+    render_card_png,
+    render_svg,
+    story_charts,
+    write_charts,
+)
+from generator.figures import StoryFigures, Thresholds, story_figures
+from generator.model import Outlet, Source, Story
+
+ROOT = Path(__file__).resolve().parent.parent
+SVG = "{http://www.w3.org/2000/svg}"
+
+OUTLETS = {
+    "lefty": Outlet(name="Lefty Post", bias="left", factuality="high", ownership="corporation"),
+    "middle": Outlet(name="Middle Wire", bias="center", factuality="very-high"),
+    "righty": Outlet(name="Righty Times", bias="lean-right", ownership="billionaire"),
+    "nobody": Outlet(name="Nobody News"),
+}
+SIDE_OUTLET = {"left": "lefty", "center": "middle", "right": "righty", None: "nobody"}
+
+
+def figures(
+    sides: Sequence[str | None],
+    published: Sequence[datetime | None] | None = None,
+    title: str = "Talks in Istanbul",
+) -> StoryFigures:
+    """A story with one source per entry of `sides` (left/center/right/None)."""
+    published = published or [None] * len(sides)
+    sources = [
+        Source(
+            outlet=SIDE_OUTLET[side],
+            title=f"Article {i}",
+            url=f"https://example.com/{i}",
+            published=when,
+        )
+        for i, (side, when) in enumerate(zip(sides, published, strict=True))
+    ]
+    story = Story(
+        title=title,
+        date=datetime(2025, 5, 16, tzinfo=UTC),
+        slug="talks",
+        key_points=["Talks took place."],
+        sources=sources,
+    )
+    return story_figures(story, OUTLETS, Thresholds())
+
+
+def example_19() -> StoryFigures:
+    """§2's example: 3 Left, 6 Center, 6 Right, 4 unrated → 20 / 40 / 40."""
+    return figures(["left"] * 3 + ["center"] * 6 + ["right"] * 6 + [None] * 4)
+
+
+def texts(svg: bytes) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+# --- specs ----------------------------------------------------------------------
+
+
+def test_same_figures_give_same_filenames() -> None:
+    a, b = story_charts(example_19()), story_charts(example_19())
+    assert a == b and hash(a.bias) == hash(b.bias)
+    assert [s.filename for s in a.all()] == [s.filename for s in b.all()]
+    assert re.fullmatch(r"bias-[0-9a-f]{16}\.svg", a.bias.filename)
+    assert re.fullmatch(r"factuality-[0-9a-f]{16}\.svg", a.factuality.filename)
+    assert re.fullmatch(r"ownership-[0-9a-f]{16}\.svg", a.ownership.filename)
+    assert re.fullmatch(r"card-[0-9a-f]{16}\.png", a.card.filename)
+    assert len({s.filename for s in a.all()}) == len(a.all())
+
+
+def test_different_numbers_give_different_filenames() -> None:
+    a = story_charts(example_19())
+    b = story_charts(figures(["left"] * 4 + ["center"] * 6 + ["right"] * 6 + [None] * 4))
+    assert a.bias.filename != b.bias.filename
+    # Same percents but other counts: the legend differs, so does the file.
+    assert BiasBar(1, 1, 2, 0, (25, 25, 50)).filename != BiasBar(2, 2, 4, 0, (25, 25, 50)).filename
+    # Different stories with the same numbers share the chart file.
+    c = story_charts(dataclasses.replace(example_19(), slug="other"))
+    assert c.bias.filename == a.bias.filename
+
+
+def test_palette_and_title_are_part_of_the_name() -> None:
+    plain = story_charts(example_19())
+    swapped = story_charts(example_19(), DEFAULT_PALETTE.swapped())
+    assert DEFAULT_PALETTE.swapped().left == DEFAULT_PALETTE.right
+    for a, b in zip(plain.all(), swapped.all(), strict=True):
+        assert a.filename != b.filename
+    retitled = story_charts(
+        figures(["left"] * 3 + ["center"] * 6 + ["right"] * 6 + [None] * 4, title="Another title")
+    )
+    assert retitled.card.filename != plain.card.filename
+    assert retitled.bias.filename == plain.bias.filename
+
+
+def test_alt_texts_give_the_numbers() -> None:
+    charts_ = story_charts(example_19())
+    assert charts_.bias.alt == (
+        "Bias distribution of 19 articles: 20% Left (3), 40% Center (6), 40% Right (6); 4 unrated."
+    )
+    assert story_charts(
+        figures(["left", "center", "center", "center", "right", "right", "right"])
+    ).bias.alt == ("Bias distribution of 7 articles: 14% Left (1), 43% Center (3), 43% Right (3).")
+    assert story_charts(figures([None, None])).bias.alt == (
+        "Bias distribution of 2 articles: not enough rated sources (2 unrated)."
+    )
+    fact = charts_.factuality
+    assert fact.items == (("Very high", 6), ("High", 3)) and fact.unrated == 10
+    assert fact.alt == "Factuality of the outlets of 19 articles: Very high 6, High 3; 10 unrated."
+    own = charts_.ownership
+    assert (
+        own.alt
+        == "Ownership of the outlets of 19 articles: Corporation 3, Billionaire 6; 10 unrated."
+    )
+    assert "20% Left, 40% Center, 40% Right" in charts_.card.alt
+    assert charts_.card.alt.startswith("Talks in Istanbul")
+
+
+# --- timeline (pure) ------------------------------------------------------------------
+
+
+def test_timeline_counts_articles_per_utc_day() -> None:
+    d = datetime
+    f = figures(
+        ["right", "left", "center", None, "left", "center"],
+        [
+            d(2025, 5, 16, 9, tzinfo=UTC),
+            d(2025, 5, 15, 22, tzinfo=UTC),  # the earliest: broke the story
+            # 16 May 21:30 in New York is 17 May 01:30 UTC.
+            d(2025, 5, 16, 21, 30, tzinfo=timezone(timedelta(hours=-4))),
+            d(2025, 5, 17, 8, tzinfo=UTC),
+            d(2025, 5, 19, 8, tzinfo=UTC),  # 18 May has no article: kept as zero
+            None,
+        ],
+    )
+    timeline = story_charts(f).timeline
+    assert timeline is not None
+    assert timeline.days == (
+        Day(date(2025, 5, 15), left=1),
+        Day(date(2025, 5, 16), right=1),
+        Day(date(2025, 5, 17), center=1, unrated=1),
+        Day(date(2025, 5, 18)),
+        Day(date(2025, 5, 19), left=1),
+    )
+    assert timeline.broke == date(2025, 5, 15)
+    assert timeline.broke_by == "Lefty Post"
+    assert timeline.undated == 1 and timeline.total == 5
+    assert re.fullmatch(r"timeline-[0-9a-f]{16}\.svg", timeline.filename)
+    assert "15 May: 1 (1 Left)" in timeline.alt
+    assert "17 May: 2 (1 Center, 1 unrated)" in timeline.alt
+    assert "Lefty Post broke the story on 15 May 2025." in timeline.alt
+    assert "1 article without a date is not shown." in timeline.alt
+
+
+def test_no_published_date_means_no_timeline() -> None:
+    charts_ = story_charts(example_19())
+    assert charts_.timeline is None
+    assert [s.kind for s in charts_.all()] == ["bias", "factuality", "ownership", "card"]
+
+
+def test_a_long_span_keeps_only_days_with_articles() -> None:
+    first = datetime(2025, 1, 1, tzinfo=UTC)
+    f = figures(["left", "right"], [first, first + timedelta(days=200)])
+    timeline = story_charts(f).timeline
+    assert timeline is not None
+    assert [d.day for d in timeline.days] == [date(2025, 1, 1), date(2025, 7, 20)]
+
+
+# --- rendering --------------------------------------------------------------------
+
+
+def test_bias_bar_svg_keeps_text_as_text_and_uses_the_palette() -> None:
+    svg = render_svg(story_charts(example_19()).bias)
+    words = texts(svg)
+    for label in ("20%", "40%"):
+        assert any(label in t for t in words), words
+    assert "Left 20% (3)" in words and "Center 40% (6)" in words and "4 unrated" in words
+    assert b"DejaVuSans-" not in svg  # no embedded glyph outlines
+    assert b"font-family: 'DejaVu Sans', 'Arial', 'Helvetica'" in svg
+    for colour in (DEFAULT_PALETTE.left, DEFAULT_PALETTE.center, DEFAULT_PALETTE.right):
+        assert colour.encode() in svg
+    assert b"<title>Bias distribution of 19 articles" in svg
+    assert b"Date" not in svg and b"Creator" not in svg and b"matplotlib" not in svg
+    assert len(svg) < 8000
+    custom = Palette(left="#123456", center="#abcdef", right="#fedcba")
+    svg2 = render_svg(story_charts(example_19(), custom).bias)
+    assert all(c in svg2 for c in (b"#123456", b"#abcdef", b"#fedcba"))
+
+
+def test_tiny_segments_have_no_label_but_the_legend_has_the_number() -> None:
+    words = texts(render_svg(BiasBar(1, 97, 2, 0, (1, 97, 2))))
+    assert "Center 97%" in words
+    assert "1%" not in words and "Left 1%" not in words  # too small to label in place
+    assert "Left 1% (1)" in words and "Right 2% (2)" in words
+
+
+def test_no_rated_source_renders_not_enough_rated_sources() -> None:
+    spec = story_charts(figures([None, None, None])).bias
+    assert spec.percents is None
+    words = texts(render_svg(spec))
+    assert "Not enough rated sources" in words
+    assert not any("%" in w for w in words)
+
+
+def test_distribution_and_timeline_render() -> None:
+    charts_ = story_charts(example_19())
+    words = texts(render_svg(charts_.factuality))
+    assert {"Factuality", "Very high", "High", "Unrated", "6", "3", "10"} <= set(words)
+    f = figures(["left", "right"], [datetime(2025, 5, 15, tzinfo=UTC), None])
+    timeline = story_charts(f).timeline
+    assert timeline is not None
+    words = texts(render_svg(timeline))
+    assert "Lefty Post broke the story" in words and "15 May" in words
+
+
+def test_dollar_signs_are_not_mathtext() -> None:
+    card = SocialCard("A $5bn deal and a $10bn fine", (50, 0, 50), 2)
+    assert render_card_png(card)[:8] == b"\x89PNG\r\n\x1a\n"
+    spec = Distribution("ownership", "Ownership", (("$x$", 1),), 0)
+    assert "$x$" in texts(render_svg(spec))
+
+
+def test_rendering_is_byte_identical_and_reuses_one_figure_per_kind() -> None:
+    spec = story_charts(example_19()).bias
+    first = render_svg(spec)
+    render_svg(BiasBar(1, 2, 3, 4, (17, 33, 50)))
+    figure = charts._FIGURES["bias"]
+    assert render_svg(spec) == first
+    assert charts._FIGURES["bias"] is figure  # cleared and redrawn, not re-created
+    artists = len(figure.get_children())
+    render_svg(spec)
+    assert len(figure.get_children()) == artists  # nothing piles up
+
+
+def test_card_is_1200_by_630_and_deterministic() -> None:
+    card = story_charts(example_19()).card
+    png = render_card_png(card)
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (1200, 630)
+    assert render_card_png(card) == png
+    assert render_card_png(dataclasses.replace(card, percents=None)) != png
+    assert len(png) < 80_000
+
+
+def test_bytes_are_the_same_in_a_fresh_process() -> None:
+    f = figures(["left", "center", None], [datetime(2025, 5, 15, tzinfo=UTC), None, None])
+    specs = story_charts(f).all()
+    here = [hashlib.sha256(charts.render(s)).hexdigest() for s in specs]
+    code = (
+        "import hashlib, json, pickle, sys\n"
+        "from generator import charts\n"
+        "specs = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
+        "print(json.dumps([hashlib.sha256(charts.render(s)).hexdigest() for s in specs]))\n"
+    )
+    import pickle
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, pickle.dumps(specs).hex()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(out.stdout) == here
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def test_write_charts_renders_only_missing_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = story_charts(example_19()).all()
+    calls: list[str] = []
+    real = charts.render
+
+    def counting(spec: charts.ChartSpec) -> bytes:
+        calls.append(spec.filename)
+        return real(spec)
+
+    monkeypatch.setattr(charts, "render", counting)
+    paths = write_charts(specs, tmp_path, jobs=1)
+    assert [p.name for p in paths] == [s.filename for s in specs]
+    assert sorted(calls) == sorted(s.filename for s in specs)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    mtimes = {p: p.stat().st_mtime_ns for p in paths}
+
+    calls.clear()
+    (tmp_path / specs[0].filename).unlink()
+    again = write_charts([*specs, specs[1]], tmp_path, DEFAULT_PALETTE, jobs=1)
+    assert calls == [specs[0].filename]  # only the missing one, once
+    assert again[-1] == again[1]
+    assert all(p.stat().st_mtime_ns == mtimes[p] for p in paths[1:])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_write_charts_refuses_a_palette_the_specs_were_not_made_with(tmp_path: Path) -> None:
+    specs = story_charts(example_19()).all()
+    with pytest.raises(ValueError, match="palette"):
+        write_charts(specs, tmp_path, DEFAULT_PALETTE.swapped())
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_charts_in_parallel_writes_the_same_bytes(tmp_path: Path) -> None:
+    specs = [
+        BiasBar(left, 10 - left, 3, 1, tuple(charts_pct(left, 10 - left, 3)))  # type: ignore[arg-type]
+        for left in range(10)
+    ]
+    assert len(specs) > charts.PARALLEL_THRESHOLD
+    paths = write_charts(specs, tmp_path / "out", jobs=2)
+    assert [p.read_bytes() for p in paths] == [render_svg(s) for s in specs]
+
+
+def charts_pct(*counts: int) -> tuple[int, ...]:
+    from generator.figures import largest_remainder
+
+    result = largest_remainder(counts)
+    assert result is not None
+    return result
+
+
+def test_timeline_spec_is_hashable_and_frozen() -> None:
+    spec = CoverageTimeline((Day(date(2025, 1, 1), left=1),), date(2025, 1, 1), None, 0)
+    assert spec in {spec}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.undated = 3  # type: ignore[misc]
+    assert "The first article broke the story on 1 Jan 2025." in spec.alt
