@@ -40,6 +40,7 @@ class Options:
     output: Path = PROJECT / "output"
     settings: Path = PROJECT / "pelicanconf.py"
     work: Path = PROJECT / "build"
+    cache: Path | None = PROJECT / ".cache"  # None: parse everything again
     search: bool = True
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
@@ -77,7 +78,7 @@ def thresholds(settings: dict[str, Any]) -> Thresholds:
 def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Report:
     report = Report()
     with report.phase("load"):
-        result = load_content(options.content)
+        result = load_content(options.content, options.cache)
     if result.content is None:
         raise BuildFailed("content has errors; nothing was built", tuple(result.errors))
     content: Content = result.content
@@ -94,6 +95,11 @@ def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Repo
             "ARTICLE_PATHS": ["stories"],
             "PAGE_PATHS": ["pages"],
             "CACHE_PATH": str(options.work / "pelican-cache"),
+            # Pelican's reader cache, by content hash (fresh CI checkouts hit it too).
+            "CACHE_CONTENT": options.cache is not None,
+            "LOAD_CONTENT_CACHE": options.cache is not None,
+            "CONTENT_CACHING_LAYER": "reader",
+            "CHECK_MODIFIED_METHOD": "sha256",
             **options.extra_settings,
         },
     )

@@ -66,7 +66,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     options = Options(
         content=args.content, output=args.output, settings=args.settings, work=args.work,
-        search=not args.no_search,
+        search=not args.no_search, cache=None if args.no_cache else PROJECT / ".cache",
     )
     try:
         report = build(options)
@@ -94,6 +94,61 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench
+
+    return bench(args)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .report import shown
+    from .scaffold import ScaffoldError, new_story
+
+    try:
+        made = new_story(args.title, args.content, day=args.date, topics=args.topic)
+    except ScaffoldError as failed:
+        print(f"parallax new: {failed}", file=sys.stderr)
+        return 1
+    print_problems(made.warnings, "text", Path.cwd())
+    print(shown(made.path))
+    return 0
+
+
+def cmd_outlet(args: argparse.Namespace) -> int:
+    from .report import UnknownOutlet, format_report, load_lenient, outlet_report
+
+    if not args.content.is_dir():
+        print(f"parallax outlet: no content folder at {args.content}", file=sys.stderr)
+        return 2
+    loaded = load_lenient(args.content)
+    try:
+        report = outlet_report(loaded, args.key)
+    except UnknownOutlet as unknown:
+        print(f"parallax outlet: {unknown.args[0]}", file=sys.stderr)
+        return 1
+    print(format_report(report))
+    if loaded.errors:
+        print(f"parallax outlet: the content has {_summary(loaded.errors)}; stories that do "
+              "not validate are not listed (run `parallax check`)", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .build import read_settings, thresholds
+    from .diff import DiffError, diff, formatted
+
+    try:
+        result = diff(args.content, args.base, thresholds(read_settings(args.settings, {})))
+    except DiffError as bad:
+        print(f"parallax diff: {bad}", file=sys.stderr)
+        return 2
+    print(formatted(result, args.format))
+    if result.errors:
+        print_problems(result.problems, "text", Path.cwd())
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="parallax", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -116,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
         help="build folder for generated Markdown and caches (default: build/)",
     )
     build.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
+    build.add_argument("--no-cache", action="store_true", help="ignore and do not fill .cache/")
     build.add_argument("--timings", action="store_true", help="print the time of each phase")
     build.set_defaults(run=cmd_build)
 
@@ -130,6 +186,38 @@ def parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="write the JSON Schemas editors use")
     schema.add_argument("--output", type=Path, default=PROJECT / "schema", metavar="DIR")
     schema.set_defaults(run=cmd_schema)
+
+    from .scaffold import parse_day
+
+    new = commands.add_parser("new", help="write a new story file from a template")
+    new.add_argument("title", help="the story's headline (the file name is made from it)")
+    new.add_argument("--date", type=parse_day, metavar="YYYY-MM-DD", help="default: today")
+    new.add_argument("--topic", action="append", default=[], metavar="T",
+                     help="a topic (repeat for several)")
+    _content_arg(new)
+    new.set_defaults(run=cmd_new)
+
+    outlet = commands.add_parser("outlet", help="what the registry and the stories say "
+                                 "about one outlet")
+    outlet.add_argument("key", help="an outlet key of outlets.yaml")
+    _content_arg(outlet)
+    outlet.set_defaults(run=cmd_outlet)
+
+    diff = commands.add_parser("diff", help="stories added, changed and removed since a "
+                               "git revision, with their figures")
+    diff.add_argument("base", nargs="?", metavar="BASE",
+                      help="git revision (default: origin/main if it exists, else HEAD)")
+    _content_arg(diff)
+    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    diff.add_argument("--settings", type=Path, default=PROJECT / "pelicanconf.py",
+                      metavar="FILE", help="settings with the blindspot rule")
+    diff.set_defaults(run=cmd_diff)
+
+    from .bench import add_arguments as bench_arguments
+
+    bench = commands.add_parser("bench", help="time the build on synthetic corpora")
+    bench_arguments(bench)
+    bench.set_defaults(run=cmd_bench)
     return root
 
 

@@ -11,6 +11,10 @@ Every problem in every file is collected; nothing is written here.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -384,24 +388,46 @@ def load_story(
 ) -> tuple[Story | None, list[Problem]]:
     """One story file. `declared`: every key of the registry, valid outlet or not, so
     that a broken registry entry is reported once, not again in every story citing it."""
+    story, problems = story_alone(doc, stem)
+    problems += against_registry(doc, story, outlets, declared)
+    return story, sorted(problems)
+
+
+def story_alone(doc: Document, stem: str) -> tuple[Story | None, list[Problem]]:
+    """Everything about one story file that does not depend on the registry (the
+    part a cache can keep, keyed by the file's bytes and name)."""
     if not isinstance(doc.data, dict):
         return None, _root_problem(doc, "a story file")
     story, problems = _validate(Story, doc.data, doc)
+    bad_stem = doc.data.get("slug") is None and not _SLUG_RE.match(stem)
+    if bad_stem:
+        problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
+    if story is None or bad_stem:
+        return None, problems
+    if story.slug is None:
+        story = story.model_copy(update={"slug": stem})
+    problems += [_problem(doc, f) for f in story_findings(story)]
+    return story, problems
+
+
+def against_registry(
+    doc: Document,
+    story: Story | None,
+    outlets: Mapping[str, Outlet],
+    declared: Collection[str] | None = None,
+) -> list[Problem]:
+    """Unknown outlets (read from the raw data, valid story or not) and warnings."""
+    if not isinstance(doc.data, dict):
+        return []
+    problems = []
     keys = outlets if declared is None else declared
     for loc, key in _cited_outlets(doc.data):
         message = unknown_outlet(key, keys) if keys else None
         if message:
             problems.append(_problem(doc, Finding(loc, message)))
-    bad_stem = doc.data.get("slug") is None and not _SLUG_RE.match(stem)
-    if bad_stem:
-        problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
-    if story is None or bad_stem:
-        return None, sorted(problems)
-    if story.slug is None:
-        story = story.model_copy(update={"slug": stem})
-    problems += [_problem(doc, f) for f in story_findings(story)]
-    problems += [_problem(doc, f, Severity.WARNING) for f in story_warnings(story, outlets)]
-    return story, sorted(problems)
+    if story is not None:
+        problems += [_problem(doc, f, Severity.WARNING) for f in story_warnings(story, outlets)]
+    return problems
 
 
 def _cited_outlets(data: Any) -> Iterator[tuple[Loc, str]]:
@@ -434,8 +460,12 @@ def _read(path: Path) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
 
 
-def load_content(root: Path) -> Result:
-    """Read and validate the whole content folder; every problem, all files."""
+def load_content(root: Path, cache: Path | None = None) -> Result:
+    """Read and validate the whole content folder; every problem, all files.
+
+    `cache`: a folder where each story file's parse and validation is kept, keyed by
+    its bytes and name, so unchanged files are not parsed again (builds, checks)."""
+    store = ParseCache(cache) if cache is not None else None
     problems: list[Problem] = []
     registry_path = root / "outlets.yaml"
     outlets: dict[str, Outlet] = {}
@@ -455,15 +485,14 @@ def load_content(root: Path) -> Result:
     cited: set[str] = set()
     unreadable = False
     for path in story_files(root):
-        doc, found = _read(path)
+        doc, story, found = _story_file(path, store)
         problems += found
         if doc is None or not isinstance(doc.data, dict):
             unreadable = True  # it may have meant to cite any outlet
         if doc is None:
             continue
         cited.update(key for _, key in _cited_outlets(doc.data))
-        story, found = load_story(doc, outlets, path.stem, declared)
-        problems += found
+        problems += against_registry(doc, story, outlets, declared)
         if story is None or story.slug is None:
             continue
         if story.slug in docs:
@@ -482,6 +511,80 @@ def load_content(root: Path) -> Result:
         else Content(root, outlets, tuple(stories), paths, pages)
     )
     return Result(content, tuple(_ordered(problems)))
+
+
+def _story_file(
+    path: Path, store: ParseCache | None
+) -> tuple[Document | None, Story | None, list[Problem]]:
+    """Parse and validate one story file alone, through the cache when there is one."""
+    if store is None:
+        doc, found = _read(path)
+        if doc is None:
+            return None, None, found
+        story, more = story_alone(doc, path.stem)
+        return doc, story, found + more
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
+    key = store.key(path.name, raw)
+    hit = store.get(key)
+    if hit is not None:
+        doc, story, found = hit
+        doc = Document(path, doc.data, doc.positions, tuple(_moved(doc.problems, path)))
+        return doc, story, _moved(found, path)
+    try:
+        doc = read_document(path, raw)
+    except _YamlProblem as p:
+        return None, None, [Problem(path, p.line, p.col, p.message)]
+    story, more = story_alone(doc, path.stem)
+    found = list(doc.problems) + more
+    store.put(key, (doc, story, found))
+    return doc, story, found
+
+
+def _moved(problems: Iterable[Problem], path: Path) -> list[Problem]:
+    return [dataclasses.replace(p, path=path) for p in problems]
+
+
+class ParseCache:
+    """Parsed, validated story files on disk, one pickle per content hash.
+
+    Entries are immutable and written atomically, so concurrent builds can share
+    the folder. The key includes this package's source, so a change to the model or
+    the rules never reads a stale entry."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / f"stories-{_CODE_VERSION}"
+
+    def key(self, name: str, raw: bytes) -> str:
+        return hashlib.sha256(name.encode() + b"\0" + raw).hexdigest()
+
+    def get(self, key: str) -> Any:
+        try:
+            with open(self.folder / key[:2] / key, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+            return None
+
+    def put(self, key: str, entry: Any) -> None:
+        target = self.folder / key[:2] / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{key}.{os.getpid()}")
+        with open(tmp, "wb") as handle:
+            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+
+
+def _code_version() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("load.py", "model.py", "rules.py", "problems.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_CODE_VERSION = _code_version()
 
 
 def _slug_clash(slug: str, doc: Document, first: Document, root: Path) -> Problem:
