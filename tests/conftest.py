@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path("/work/shared/examples/content")
+EXAMPLES = PROJECT.parent / "shared" / "examples" / "content"
 
 #: A small valid registry: two rated outlets and one unrated.
 OUTLETS = """\

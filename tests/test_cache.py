@@ -1,0 +1,60 @@
+"""The parse cache: warm loads equal cold ones; an edit or a renamed file misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.load import ParseCache, load_content
+from conftest import OUTLETS, STORY, write_content
+
+
+def _bad(story: str) -> str:
+    return story.replace("url: https://example.org/c", "url: ftp://example.org/c")
+
+
+def test_warm_load_equals_cold_load(tmp_path: Path) -> None:
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY, "b": _bad(STORY)})
+    cold = load_content(root, tmp_path / "cache")
+    warm = load_content(root, tmp_path / "cache")
+    assert cold.problems and warm.problems == cold.problems
+    assert warm.problems == load_content(root).problems
+
+
+def test_cached_story_is_the_same_model(tmp_path: Path) -> None:
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY})
+    cold = load_content(root, tmp_path / "cache")
+    warm = load_content(root, tmp_path / "cache")
+    assert cold.content and warm.content
+    assert warm.content.stories == cold.content.stories
+
+
+def test_an_edit_is_seen(tmp_path: Path) -> None:
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY})
+    load_content(root, tmp_path / "cache")
+    (root / "stories" / "a.yaml").write_text(_bad(STORY), encoding="utf-8")
+    result = load_content(root, tmp_path / "cache")
+    assert [p.line for p in result.errors] == [24]  # the ftp:// URL
+
+
+def test_same_bytes_under_another_name_gets_its_own_slug(tmp_path: Path) -> None:
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY})
+    load_content(root, tmp_path / "cache")
+    (root / "stories" / "a.yaml").rename(root / "stories" / "b.yaml")
+    result = load_content(root, tmp_path / "cache")
+    assert result.content and [s.slug for s in result.content.stories] == ["b"]
+
+
+def test_a_cached_problem_names_the_file_it_came_from(tmp_path: Path) -> None:
+    first = write_content(tmp_path / "one", OUTLETS, {"a": _bad(STORY)})
+    second = write_content(tmp_path / "two", OUTLETS, {"a": _bad(STORY)})
+    load_content(first, tmp_path / "cache")
+    result = load_content(second, tmp_path / "cache")
+    assert [p.path for p in result.errors] == [second / "stories" / "a.yaml"]
+
+
+def test_a_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / "cache")
+    key = cache.key("a.yaml", b"x")
+    (cache.folder / key[:2]).mkdir(parents=True)
+    (cache.folder / key[:2] / key).write_bytes(b"not a pickle")
+    assert cache.get(key) is None
