@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 html: $(STAMP)
 	$(BIN)/parallax build --content $(CONTENT) --output $(OUTPUT)
 
+# The published site: absolute URLs under SITEURL (environment or `make publish SITEURL=...`),
+# e.g. https://user.github.io/repo; WORK= chooses another build folder.
 publish: $(STAMP)
-	$(BIN)/parallax build --content $(CONTENT) --output $(OUTPUT) --settings publishconf.py
+	SITEURL='$(SITEURL)' $(BIN)/parallax build --content $(CONTENT) --output $(OUTPUT) \
+		--settings publishconf.py $(if $(WORK),--work $(WORK))
 
 serve: $(STAMP)
 	$(BIN)/parallax serve --content $(CONTENT)
