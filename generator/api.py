@@ -109,8 +109,17 @@ def outlets_json(outlets: Mapping[str, Outlet]) -> dict[str, Any]:
     return {key: outlet_json(outlets[key]) for key in sorted(outlets)}
 
 
+#: `<`, `>` and `&` written as JSON escapes: the same values, but a file that is
+#: sniffed as HTML or pasted into a `<script>` block cannot open a tag (and U+2028/9,
+#: line ends in older JavaScript, are escaped too).
+_HTML_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+    return text.translate(_HTML_SAFE) + "\n"
 
 
 def files(site: SiteFigures, outlets: Mapping[str, Outlet]) -> dict[str, str]:

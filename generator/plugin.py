@@ -5,19 +5,21 @@ reads YAML or recomputes a figure. The plugin
 - sanitizes every rendered body (editor Markdown never ships raw HTML),
 - attaches each story's figures, charts and related stories to its article and
   sets its title, topics (as Pelican tags, with our slugs) and summary from the model,
-- adds the outlet profile pages and the JSON files of §3.
+- adds the outlet profile pages, the JSON files of §3 and `robots.txt`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
 from pelican import signals
 from pelican.contents import Article, Content, Page
 from pelican.generators import ArticlesGenerator, Generator
 from pelican.urlwrappers import Tag
 
-from .render import Rendered
+from .render import Rendered, robots_txt, sync_file
 from .sanitize import clean_page, clean_story
 
 
@@ -49,7 +51,8 @@ def attach_stories(generator: ArticlesGenerator) -> None:
         article.charts = rendered.charts.get(figures.slug)
         article.card = rendered.cards.get(figures.slug)
         article.related = rendered.site.related(figures, rendered.related_limit)
-        article.title = figures.story.title
+        # Pelican takes a title for HTML (its feeds strip the tags); ours is plain text.
+        article.title = escape(figures.story.title)
         article.tags = [tags[t.slug] for t in figures.topics]
         article.metadata["summary"] = rendered.summaries[figures.slug]
 
@@ -61,7 +64,7 @@ def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
 
 
 class ParallaxGenerator(Generator):  # type: ignore[misc]
-    """Outlet profiles and the API files, from the same computed site."""
+    """Outlet profiles, the API files and robots.txt, from the same computed site."""
 
     def generate_output(self, writer: Any) -> None:
         rendered = _rendered(self.settings)
@@ -76,6 +79,7 @@ class ParallaxGenerator(Generator):  # type: ignore[misc]
                 page_name=f"outlets/{outlet.key}/index",
             )
         rendered.write_api(self.output_path)
+        sync_file(Path(self.output_path) / "robots.txt", robots_txt(self.settings).encode())
 
 
 def add_generator(pelican: Any) -> type[Generator]:

@@ -45,6 +45,13 @@ class Rendered:
             sync_file(Path(output) / relative, text.encode("utf-8"))
 
 
+def robots_txt(settings: Mapping[str, Any]) -> str:
+    """`/robots.txt`: everything may be crawled; the sitemap's absolute URL (SITEURL;
+    for the local preview, whose SITEURL is empty, FEED_DOMAIN, as the feeds use)."""
+    base = str(settings.get("SITEURL") or settings.get("FEED_DOMAIN") or "").rstrip("/")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+
+
 def summary_html(figures: StoryFigures) -> str:
     """The card and feed summary: the editor's summary, else the first key point."""
     from .model import split_citations

@@ -16,7 +16,13 @@ import markdown
 import nh3
 
 _WS = re.compile(r"\s+")
-_BLOCK_START = re.compile(r"^(#{1,6}|>|[-+*]|\d+[.)])(?=\s|$)")
+#: What Python-Markdown reads as the start of a block on a single line: an ATX
+#: heading (`#` needs no space after it), a bullet, a thematic break (`---`, `***`,
+#: `___`, also after the `- ` of a list item: `- --` is a rule) and a reference
+#: definition (`[label]: url`, which swallows the whole text). `>` is escaped apart.
+_BLOCK_START = re.compile(r"^(?:#|[-+*](?=\s|$)|[-*_][-*_ ]*$|\[[^\[\]]*\] *:)")
+#: An ordered-list marker (`1. `): the dot is escaped, as `\1` is no Markdown escape.
+_NUMBER_DOT = re.compile(r"^(\d+)\.(?=\s|$)")
 
 INLINE_TAGS = {"a", "em", "strong", "code", "del", "sub", "sup", "br", "abbr", "b", "i"}
 STORY_TAGS = INLINE_TAGS | {"p", "ul", "ol", "li", "h2", "h3", "blockquote", "time", "span"}
@@ -29,13 +35,15 @@ _ATTRIBUTES = {
     "time": {"datetime"}, "abbr": {"title"}, "th": {"scope"},
 }
 _SCHEMES = {"http", "https", "mailto"}
+_URL_NOISE = re.compile(r"[\t\n\r]")
 
 
 def inline(text: str) -> str:
     """Editor inline Markdown made safe to embed in a Markdown document."""
     text = _WS.sub(" ", text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BLOCK_START.sub(lambda m: "\\" + m.group(0), text)
+    text = _NUMBER_DOT.sub(r"\1\\.", text)
+    return "\\" + text if _BLOCK_START.match(text) else text
 
 
 def _href_filter(tag: str, attribute: str, value: str, *, relative: bool) -> str | None:
@@ -46,12 +54,23 @@ def _href_filter(tag: str, attribute: str, value: str, *, relative: bool) -> str
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme in _SCHEMES:
         return value
-    if relative and not scheme and not value.startswith("//"):
-        return value
+    # Browsers drop tabs and newlines from URLs and read `\` as `/`: `/\evil.example`
+    # is `//evil.example`, another site.
+    if relative and not scheme:
+        return None if _URL_NOISE.sub("", value).replace("\\", "/").startswith("//") else value
     return None
 
 
+#: An `<a>` left without `href` (its URL was refused) must not keep `rel` (invalid HTML).
+_OTHER_ATTRS = r'((?: (?!href=)[a-z-]+="[^"]*")*)'
+_DEAD_LINK = re.compile(f'<a{_OTHER_ATTRS} rel="noopener noreferrer"{_OTHER_ATTRS}>')
+
+
 def _clean(html: str, tags: set[str], relative: bool) -> str:
+    return _DEAD_LINK.sub(r"<a\1\2>", _clean_html(html, tags, relative))
+
+
+def _clean_html(html: str, tags: set[str], relative: bool) -> str:
     return nh3.clean(
         html,
         tags=tags,

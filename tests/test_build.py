@@ -1,0 +1,193 @@
+"""generator.build: validate first, build into a staging folder, swap it in at once.
+
+A build that fails (content errors, or Pelican) leaves an existing output folder as
+it was, byte for byte, and no staging folder; a build that succeeds replaces the
+output in one rename, with the search index already in it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import OUTLETS, STORY, run_cli, write_content
+
+import generator.build as build_module
+from generator.build import BuildFailed, Options, build
+
+pytestmark = pytest.mark.site
+
+PROJECT = Path(__file__).resolve().parent.parent
+#: A story that cites an outlet missing from the registry: an error at 19:13.
+BAD_STORY = STORY.replace("  - outlet: guardian\n", "  - outlet: guardain\n")
+
+
+def options(tmp_path: Path, content: Path, **kwargs: object) -> Options:
+    return Options(content=content, output=tmp_path / "out", work=tmp_path / "work",
+                   cache=None, **kwargs)  # type: ignore[arg-type]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file and folder under `folder`: bytes and modification time."""
+    result: dict[str, tuple[bytes, int]] = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_dir():
+            result[relative + "/"] = (b"", path.stat().st_mtime_ns)
+        else:
+            result[relative] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return result
+
+
+def leftovers(tmp_path: Path) -> list[str]:
+    """Staging or set-aside folders next to the output (`.out.staging-…`, `.out.old-…`)."""
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out."))
+
+
+@pytest.fixture
+def old_output(tmp_path: Path) -> Path:
+    """An existing output folder from an earlier build (any files will do)."""
+    output = tmp_path / "out"
+    (output / "stories" / "old").mkdir(parents=True)
+    (output / "index.html").write_text("<!doctype html><title>old</title>", "utf-8")
+    (output / "stories" / "old" / "index.html").write_bytes(b"old story \xff\x00")
+    (output / "stale.txt").write_text("from an earlier build", "utf-8")
+    return output
+
+
+# --- failures leave the output alone ----------------------------------------------------
+
+
+def test_content_errors_fail_with_every_problem(tmp_path: Path, old_output: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": BAD_STORY,
+                                                           "other": "title: [unclosed\n"})
+    before = snapshot(old_output)
+    with pytest.raises(BuildFailed) as failed:
+        build(options(tmp_path, content))
+    problems = failed.value.problems
+    assert [(p.path.name, p.line, p.col) for p in problems] == [("other.yaml", 2, 1),
+                                                                ("talks.yaml", 19, 13)]
+    assert "unknown outlet 'guardain'" in problems[1].message
+    assert "did you mean 'guardian'" in problems[1].message
+    assert snapshot(old_output) == before  # byte for byte, not even touched
+    assert leftovers(tmp_path) == []
+    assert not (tmp_path / "work").exists()  # nothing is written before validation
+
+
+def test_content_errors_without_an_output_create_none(tmp_path: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": BAD_STORY})
+    with pytest.raises(BuildFailed):
+        build(options(tmp_path, content))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content"]
+
+
+def test_a_pelican_failure_leaves_the_output_alone(tmp_path: Path, old_output: Path) -> None:
+    """A broken template fails late, after staging began: output intact, staging gone."""
+    theme = tmp_path / "theme"
+    shutil.copytree(PROJECT / "theme", theme)
+    (theme / "templates" / "story.html").write_text(
+        '{% extends "base.html" %}{% block content %}{% if %}{% endblock %}', "utf-8")
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    before = snapshot(old_output)
+    with pytest.raises(Exception):  # noqa: B017 - whatever Pelican raises
+        build(options(tmp_path, content, extra_settings={"THEME": str(theme)}))
+    assert snapshot(old_output) == before
+    assert leftovers(tmp_path) == []
+
+
+# --- success replaces the output in one step -------------------------------------------------
+
+
+def test_a_build_replaces_the_output_in_one_rename(
+    tmp_path: Path, old_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    moves: list[tuple[str, str, bool]] = []
+    real_replace = os.replace
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        src, dst = Path(src), Path(dst)
+        if src.parent == tmp_path or dst.parent == tmp_path:  # the output and its siblings
+            complete = all((src / p).is_file() for p in (
+                "index.html", "api/stories.json", "stories/talks/index.html",
+                "robots.txt", "pagefind/pagefind-entry.json"))
+            moves.append((src.name, dst.name, complete))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", replace)
+    report = build(options(tmp_path, content))
+    pid = os.getpid()
+    assert moves == [
+        ("out", f".out.old-{pid}", False),  # the old site moves aside…
+        (f".out.staging-{pid}", "out", True),  # …and the finished one (searchable) in
+    ]
+    assert report.stories == 1
+    assert not (old_output / "stale.txt").exists()  # replaced, not merged
+    assert not (old_output / "stories" / "old").exists()
+    assert (old_output / "stories" / "talks" / "index.html").is_file()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_first_build_needs_no_old_output(tmp_path: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    report = build(options(tmp_path, content))
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert leftovers(tmp_path) == []
+    assert set(report.timings) >= {"load", "figures", "render", "pelican", "search", "publish"}
+
+
+def test_a_rebuild_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Same content, same files. Aside: the sitemap's `lastmod` of index pages (the
+    build time) and Pagefind's index, whose filter file order varies between runs."""
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+
+    def files() -> dict[str, bytes]:
+        return {k: v[0] for k, v in snapshot(tmp_path / "out").items()
+                if k != "sitemap.xml" and not k.startswith("pagefind/")}
+
+    build(options(tmp_path, content))
+    first = files()
+    build(options(tmp_path, content))
+    second = files()
+    assert sorted(first) == sorted(second)
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_warnings_do_not_stop_a_build(tmp_path: Path) -> None:
+    registry = OUTLETS + "silent:\n  name: Cited by nobody\n"
+    content = write_content(tmp_path / "content", outlets=registry, stories={"talks": STORY})
+    report = build(options(tmp_path, content))
+    assert [p.message for p in report.warnings] == ["outlet 'silent' is not cited by any story"]
+    assert (tmp_path / "out" / "outlets" / "silent" / "index.html").is_file()
+
+
+def test_a_story_removed_between_builds_leaves_no_page(tmp_path: Path) -> None:
+    """The work folder is synced, not added to: a deleted story leaves no stale page."""
+    content = write_content(tmp_path / "content",
+                            stories={"talks": STORY, "second": STORY.replace(
+                                "https://example.org/", "https://example.org/2/")})
+    build(options(tmp_path, content))
+    assert (tmp_path / "out" / "stories" / "second" / "index.html").is_file()
+    (content / "stories" / "second.yaml").unlink()
+    build(options(tmp_path, content))
+    assert not (tmp_path / "out" / "stories" / "second").exists()
+    assert not (tmp_path / "out" / "api" / "stories" / "second.json").exists()
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_cli_build_exits_1_on_bad_content(tmp_path: Path, old_output: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": BAD_STORY})
+    before = snapshot(old_output)
+    done = run_cli("build", "--content", content, "--output", old_output,
+                   "--work", tmp_path / "work", "--no-cache")
+    assert done.returncode == 1, done.stderr
+    assert re.search(r"^\S*stories/talks\.yaml:19:13: error: sources\[1\]\.outlet: "
+                     r"unknown outlet 'guardain'", done.stderr, re.M), done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(old_output) == before
+    assert leftovers(tmp_path) == []
