@@ -88,8 +88,10 @@ STATIC_CREATE_LINKS = True
 RELATIVE_URLS = False
 SLUGIFY_SOURCE = "basename"
 
+AUTHOR = "Parallax editors"
 SITEMAP = {
     "format": "xml",
+    "exclude": [r"^404\.html$"],
     "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.3},
     "changefreqs": {"articles": "weekly", "indexes": "daily", "pages": "monthly"},
 }

@@ -189,6 +189,11 @@ def run_pelican(settings: dict[str, Any]) -> None:
     logger.addHandler(handler)
     try:
         Pelican(settings).run()
+    except Exception as exc:  # a template error, a plugin bug: say where, no traceback
+        where = getattr(exc, "filename", None)
+        line = getattr(exc, "lineno", None)
+        place = f" ({where}:{line})" if where else ""
+        raise BuildFailed(f"Pelican failed{place}: {type(exc).__name__}: {exc}") from exc
     finally:
         logger.removeHandler(handler)
     errors = [r for r in handler.records if r.levelno >= logging.ERROR]

@@ -141,7 +141,9 @@ def ownership_distribution(items: Iterable[Entry]) -> dict[str, int]:
     return _distribution((e.outlet.ownership for e in items), list(Ownership))
 
 
-def _distribution(values: Iterable[Factuality | Ownership | None], scale: list) -> dict[str, int]:  # type: ignore[type-arg]
+def _distribution(
+    values: Iterable[Factuality | Ownership | None], scale: Sequence[Factuality | Ownership]
+) -> dict[str, int]:
     counts = Counter(values)
     result = {str(v): counts[v] for v in scale if counts[v]}
     result["unrated"] = counts[None]

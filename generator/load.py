@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.cyaml import CParser
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
 from .problems import Problem, Severity, did_you_mean
@@ -34,7 +34,7 @@ _STD = "tag:yaml.org,2002:"
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
 
-class _TextResolver(yaml.resolver.BaseResolver):  # type: ignore[misc]
+class _TextResolver(yaml.resolver.BaseResolver):
     """Plain scalars stay text (the model types them); only null and `<<` are special.
 
     Replaces PyYAML's regex-based implicit resolver, which costs more than parsing
@@ -50,7 +50,7 @@ class _TextResolver(yaml.resolver.BaseResolver):  # type: ignore[misc]
         return _STD + ("seq" if kind is yaml.SequenceNode else "map")
 
 
-class _Loader(CParser, _TextResolver):  # type: ignore[misc]
+class _Loader(CParser, _TextResolver):
     """libyaml's parser and composer; nothing is ever constructed from a tag."""
 
     def __init__(self, stream: str) -> None:

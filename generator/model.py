@@ -159,6 +159,8 @@ def _url(value: str) -> str:
         raise ValueError("must be an absolute http:// or https:// URL")
     if re.search(r"\s", value):
         raise ValueError("must not contain spaces")
+    if re.search(r'["<>\\^`{|}]', value):
+        raise ValueError('must not contain " < > \\ ^ ` { | } (percent-encode them)')
     return value
 
 

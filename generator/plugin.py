@@ -32,10 +32,11 @@ def _rendered(settings: dict[str, Any]) -> Rendered:
 
 def sanitize(instance: Content) -> None:
     """Every body Pelican rendered from Markdown goes through the allowlist."""
+    site = instance.settings.get("SITEURL", "")
     if isinstance(instance, Article):
-        instance._content = clean_story(instance._content or "")
+        instance._content = clean_story(instance._content or "", f"{site}/{instance.url}")
     elif isinstance(instance, Page):
-        instance._content = clean_page(instance._content or "")
+        instance._content = clean_page(instance._content or "", site)
 
 
 def attach_stories(generator: ArticlesGenerator) -> None:
@@ -63,7 +64,7 @@ def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
     return tag
 
 
-class ParallaxGenerator(Generator):  # type: ignore[misc]
+class ParallaxGenerator(Generator):
     """Outlet profiles, the API files and robots.txt, from the same computed site."""
 
     def generate_output(self, writer: Any) -> None:

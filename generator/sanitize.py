@@ -10,6 +10,7 @@ in-page anchors), so a `javascript:` link or an `<img onerror>` never survives.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 import markdown
@@ -46,18 +47,25 @@ def inline(text: str) -> str:
     return "\\" + text if _BLOCK_START.match(text) else text
 
 
-def _href_filter(tag: str, attribute: str, value: str, *, relative: bool) -> str | None:
+def _href_filter(
+    tag: str, attribute: str, value: str, *, relative: bool, page: str = "", site: str = ""
+) -> str | None:
+    """Keep http(s)/mailto links and in-page anchors (made absolute with `page`, so
+    they also work in feeds); with `relative`, site links too (under `site`, so
+    they work when the site is served from a sub-path)."""
     if attribute != "href":
         return value
     if value.startswith("#"):
-        return value
+        return page + value
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme in _SCHEMES:
         return value
     # Browsers drop tabs and newlines from URLs and read `\` as `/`: `/\evil.example`
     # is `//evil.example`, another site.
     if relative and not scheme:
-        return None if _URL_NOISE.sub("", value).replace("\\", "/").startswith("//") else value
+        if _URL_NOISE.sub("", value).replace("\\", "/").startswith("//"):
+            return None
+        return site + value if value.startswith("/") else value
     return None
 
 
@@ -66,29 +74,32 @@ _OTHER_ATTRS = r'((?: (?!href=)[a-z-]+="[^"]*")*)'
 _DEAD_LINK = re.compile(f'<a{_OTHER_ATTRS} rel="noopener noreferrer"{_OTHER_ATTRS}>')
 
 
-def _clean(html: str, tags: set[str], relative: bool) -> str:
-    return _DEAD_LINK.sub(r"<a\1\2>", _clean_html(html, tags, relative))
+def _clean(html: str, tags: set[str], relative: bool, page: str = "", site: str = "") -> str:
+    links = partial(_href_filter, relative=relative, page=page, site=site)
+    return _DEAD_LINK.sub(r"<a\1\2>", _clean_html(html, tags, links))
 
 
-def _clean_html(html: str, tags: set[str], relative: bool) -> str:
+def _clean_html(html: str, tags: set[str], links: Callable[..., str | None]) -> str:
     return nh3.clean(
         html,
         tags=tags,
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,
         link_rel="noopener noreferrer",
-        attribute_filter=partial(_href_filter, relative=relative),
+        attribute_filter=links,
     )
 
 
-def clean_story(html: str) -> str:
-    """Story body HTML: editor links may only leave the site by http(s)/mailto."""
-    return _clean(html, STORY_TAGS, relative=False)
+def clean_story(html: str, page: str = "") -> str:
+    """Story body HTML: editor links may only leave the site by http(s)/mailto;
+    citation anchors (`#source-2`) point at `page`, the story's own URL."""
+    return _clean(html, STORY_TAGS, relative=False, page=page)
 
 
-def clean_page(html: str) -> str:
-    """Editor pages (About, Methodology) may also link within the site."""
-    return _clean(html, PAGE_TAGS, relative=True)
+def clean_page(html: str, site: str = "") -> str:
+    """Editor pages (About, Methodology) may also link within the site: `/x/` is
+    `site + /x/`, so a page works under a sub-path too."""
+    return _clean(html, PAGE_TAGS, relative=True, site=site)
 
 
 _MD = markdown.Markdown(output_format="html")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.load import ParseCache, load_content
 from conftest import OUTLETS, STORY, write_content
+
+from generator.load import ParseCache, load_content
 
 
 def _bad(story: str) -> str:

@@ -93,12 +93,6 @@ def test_every_fixture_page_is_valid_html(checked: dict[Path, list[str]],
     assert not errors, f"{len(errors)} HTML errors (Nu checker):\n" + "\n".join(errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the model accepts source/outlet URLs with raw \" < > (only whitespace is "
-    "refused), which are not valid URLs in href; load should refuse them (or percent-"
-    "encode them). Remove this mark when it does.",
-)
 def test_every_hostile_page_is_valid_html(checked: dict[Path, list[str]],
                                           hostile_site: Path) -> None:
     errors = _errors_under(checked, hostile_site)

@@ -231,12 +231,6 @@ def test_every_link_stays_under_the_sub_path_and_resolves(site: Path) -> None:
     assert not problems, _report(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="root-relative links in content Markdown (tests/fixtures/site/pages/about.md:5, "
-    "methodology.md:6) are published as written and escape a sub-path: the build should "
-    "prefix them with SITEURL (or the pages use Pelican's {filename} links)",
-)
 def test_links_editors_wrote_in_markdown_follow_the_sub_path(site: Path) -> None:
     written = editor_root_links(CONTENT)
     if not written:

@@ -243,3 +243,13 @@ def test_sanitizing_is_idempotent() -> None:
     once = clean_story(html)
     assert clean_story(once) == once
     assert clean_page(clean_page(html)) == clean_page(html)
+
+
+def test_anchors_take_the_story_url_so_feeds_resolve_them() -> None:
+    html = clean_story('<a href="#source-2">2</a>', "https://example.org/news/stories/x/")
+    assert 'href="https://example.org/news/stories/x/#source-2"' in html
+
+
+def test_root_relative_page_links_follow_the_sub_path() -> None:
+    html = clean_page('<a href="/methodology/">m</a> <a href="../about/">a</a>', "/news")
+    assert 'href="/news/methodology/"' in html and 'href="../about/"' in html
