@@ -1,0 +1,302 @@
+"""The built site in a real browser: charts, the bias filter (with and without
+JavaScript), search, console errors, accessibility (axe) and narrow screens.
+
+Drives Debian's chromium through Playwright; one site is built and served for the
+whole module. Run with `pytest tests/test_browser.py -q` (marker `browser`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+# Imported now, not in the test: a build sets Pelican's LOCALE ("C"), after which
+# Python reads files as ASCII by default, and axe's loader reads its script that way.
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+PROJECT = Path(__file__).resolve().parent.parent
+CONTENT = PROJECT / "content"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str  # http://127.0.0.1:PORT (no trailing slash)
+    root: Path  # the built output folder
+    story: dict[str, Any]  # /api/stories/<slug>.json of the story the tests use
+    stories: list[dict[str, Any]]  # /api/stories.json
+
+    def api(self, relative: str) -> Any:
+        return json.loads((self.root / relative).read_text(encoding="utf-8"))
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def _pick_story(root: Path, stories: list[dict[str, Any]]) -> dict[str, Any]:
+    """A story with Left articles and others too, so the filter has work to do."""
+    for entry in stories:
+        bias = entry["bias"]
+        others = bias["center"]["count"] + bias["right"]["count"] + bias["unrated"]
+        if bias["left"]["count"] and others:
+            data: dict[str, Any] = json.loads(
+                (root / "api" / "stories" / f"{entry['slug']}.json").read_text("utf-8")
+            )
+            return data
+    pytest.skip("no story has both Left and other articles")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from generator.build import Options, build
+
+    tmp = tmp_path_factory.mktemp("browser")
+    out = tmp / "out"
+    build(Options(content=CONTENT, output=out, work=tmp / "work"))
+    handler = functools.partial(_Quiet, directory=str(out))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stories = json.loads((out / "api" / "stories.json").read_text("utf-8"))
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", out, _pick_story(out, stories), stories)
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context()
+    yield ctx
+    ctx.close()
+
+
+def story_path(site: Site) -> str:
+    return str(site.story["url"])
+
+
+def outlet_path(site: Site) -> str:
+    return f"/outlets/{site.story['sources'][0]['outlet']}/"
+
+
+def topic_path(site: Site, page: Any) -> str:
+    """The first topic link of the story page (topic slugs are the site's business)."""
+    page.goto(site.url + story_path(site))
+    href = page.locator(".chips a").first.get_attribute("href")
+    assert href, "the story page links its topics"
+    return re.sub(r"^https?://[^/]+", "", href)
+
+
+# --- charts ---------------------------------------------------------------------
+
+
+def test_story_page_shows_its_charts(site: Site, context: Any) -> None:
+    if not (site.root / "charts").is_dir():
+        pytest.skip("charts are not integrated into the build yet")
+    page = context.new_page()
+    page.goto(site.url + story_path(site))
+    charts = page.locator("img.chart")
+    assert charts.count() >= 1, "the bias chart is on the page"
+    for i in range(charts.count()):
+        img = charts.nth(i)
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete", arg=img.element_handle())
+        assert img.evaluate("img => img.naturalWidth") > 0, img.get_attribute("src")
+        assert (img.get_attribute("alt") or "").strip(), "every chart has a text alternative"
+    bias = page.locator(".story-bias")
+    assert "%" in bias.inner_text() or "not enough rated sources" in bias.inner_text().lower()
+
+
+# --- the bias filter ------------------------------------------------------------
+
+
+def _visible_buckets(page: Any) -> list[str]:
+    return [
+        str(b)
+        for b in page.eval_on_selector_all(
+            ".src-list > li",
+            "items => items.filter(li => li.offsetParent !== null).map(li => li.dataset.bucket)",
+        )
+    ]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_bias_filter(site: Site, browser: Any, javascript: bool) -> None:
+    ctx = browser.new_context(java_script_enabled=javascript)
+    try:
+        page = ctx.new_page()
+        page.goto(site.url + story_path(site))
+        total = len(site.story["sources"])
+        lefts = sum(1 for s in site.story["sources"] if s["bucket"] == "left")
+        assert len(_visible_buckets(page)) == total
+
+        page.click('label[for="side-left"]')
+        shown = _visible_buckets(page)
+        assert shown == ["left"] * lefts
+        assert page.is_checked("#side-left")
+        if javascript:
+            status = page.locator(".filter-status")
+            assert status.get_attribute("aria-live") == "polite"
+            assert status.inner_text().startswith(f"Showing {lefts} of {total} article")
+
+        page.click('label[for="side-all"]')
+        assert len(_visible_buckets(page)) == total
+        if javascript:
+            assert page.locator(".filter-status").inner_text().startswith(
+                f"Showing {total} of {total} article"
+            )
+    finally:
+        ctx.close()
+
+
+def test_citation_shows_a_filtered_out_article(site: Site, context: Any) -> None:
+    """A key point's citation lands on its article even when a filter hid it."""
+    page = context.new_page()
+    page.goto(site.url + story_path(site))
+    other = next(
+        (s for s in site.story["sources"] if s["bucket"] != "left"), None
+    )
+    if other is None:
+        pytest.skip("every article is Left")
+    index = site.story["sources"].index(other) + 1
+    page.click('label[for="side-left"]')
+    page.evaluate("n => { location.hash = 'source-' + n; }", index)
+    assert page.locator(f"#source-{index}").is_visible()
+
+
+# --- search ---------------------------------------------------------------------
+
+
+def _distinctive_word(site: Site) -> str:
+    """A long word of the story's key points that no other story's title uses."""
+    others = " ".join(s["title"] for s in site.stories if s["slug"] != site.story["slug"]).lower()
+    words = WORD.findall(" ".join(site.story["key_points"]))
+    words.sort(key=len, reverse=True)
+    return next((w for w in words if w.lower() not in others), words[0])
+
+
+def test_search_finds_a_story_by_a_word_of_its_key_points(site: Site, context: Any) -> None:
+    page = context.new_page()
+    page.goto(site.url + "/search/")
+    field = page.locator(".pagefind-ui__search-input")
+    field.wait_for()
+    field.fill(_distinctive_word(site))
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=10_000)
+    links = page.eval_on_selector_all(
+        ".pagefind-ui__result-link", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert any(story_path(site) in (href or "") for href in links), links
+
+
+def test_search_page_says_it_needs_javascript(site: Site, browser: Any) -> None:
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(site.url + "/search/")
+        assert "Search needs JavaScript" in page.locator("main").inner_text()
+    finally:
+        ctx.close()
+
+
+# --- console errors -------------------------------------------------------------
+
+
+def test_no_console_errors(site: Site, context: Any) -> None:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    paths = ["/", story_path(site), outlet_path(site), topic_path(site, page), "/search/"]
+    for path in paths:
+        page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+    assert errors == []
+
+
+def test_no_request_leaves_the_site(site: Site, context: Any) -> None:
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(site.url) else outside.append(r.url))
+    for path in ["/", story_path(site), "/search/"]:
+        page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+    assert outside == []
+
+
+# --- accessibility --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations(site: Site, browser: Any, scheme: str) -> None:
+    axe = axe_sync.Axe()
+    ctx = browser.new_context(color_scheme=scheme)
+    try:
+        page = ctx.new_page()
+        found = {}
+        for path in ["/", story_path(site), outlet_path(site), "/search/"]:
+            page.goto(site.url + path)
+            page.wait_for_load_state("networkidle")
+            results = axe.run(page)
+            if results.violations_count:
+                found[path] = results.generate_report()
+        for path, report in found.items():
+            print(f"--- axe ({scheme}) {path}\n{report}")
+        assert not found, f"axe violations ({scheme}) on {sorted(found)}"
+    finally:
+        ctx.close()
+
+
+# --- narrow screens -------------------------------------------------------------
+
+
+def test_no_horizontal_scroll_at_360px(site: Site, browser: Any) -> None:
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = ctx.new_page()
+        wide = {}
+        for path in ["/", story_path(site), "/outlets/", outlet_path(site)]:
+            page.goto(site.url + path)
+            page.wait_for_load_state("load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide[path] = width
+        assert wide == {}
+    finally:
+        ctx.close()
