@@ -13,7 +13,7 @@ SITEURL = ""  # root-relative links for the local preview
 FEED_DOMAIN = os.environ.get("PARALLAX_FEED_DOMAIN", "http://localhost:8000")
 TIMEZONE = "UTC"
 DEFAULT_LANG = "en"
-LOCALE = ("C",)
+LOCALE = ("C.UTF-8", "C")  # dates in English; keep UTF-8 as the text encoding
 
 THEME = "theme"
 PLUGINS = ["generator.plugin", "pelican.plugins.sitemap"]

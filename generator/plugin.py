@@ -56,6 +56,19 @@ def attach_stories(generator: ArticlesGenerator) -> None:
         article.title = escape(figures.story.title)
         article.tags = [tags[t.slug] for t in figures.topics]
         article.metadata["summary"] = rendered.summaries[figures.slug]
+    _sitemap_clock(rendered)
+
+
+def _sitemap_clock(rendered: Rendered) -> None:
+    """pelican-sitemap dates listing pages with the wall clock (`generator.now`, its
+    only knob): use the newest content date instead, so builds are reproducible."""
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:  # pragma: no cover - plugin not installed
+        return
+    stories = rendered.site.stories
+    if stories:
+        sitemap.generator.now = max(s.coverage.last_updated for s in stories)
 
 
 def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
