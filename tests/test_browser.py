@@ -84,7 +84,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     thread.start()
     stories = json.loads((out / "api" / "stories.json").read_text("utf-8"))
     try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", out, _pick_story(out, stories), stories)
+        yield Site(
+            f"http://127.0.0.1:{server.server_port}", out, _pick_story(out, stories), stories
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -179,8 +181,10 @@ def test_bias_filter(site: Site, browser: Any, javascript: bool) -> None:
         page.click('label[for="side-all"]')
         assert len(_visible_buckets(page)) == total
         if javascript:
-            assert page.locator(".filter-status").inner_text().startswith(
-                f"Showing {total} of {total} article"
+            assert (
+                page.locator(".filter-status")
+                .inner_text()
+                .startswith(f"Showing {total} of {total} article")
             )
     finally:
         ctx.close()
@@ -190,9 +194,7 @@ def test_citation_shows_a_filtered_out_article(site: Site, context: Any) -> None
     """A key point's citation lands on its article even when a filter hid it."""
     page = context.new_page()
     page.goto(site.url + story_path(site))
-    other = next(
-        (s for s in site.story["sources"] if s["bucket"] != "left"), None
-    )
+    other = next((s for s in site.story["sources"] if s["bucket"] != "left"), None)
     if other is None:
         pytest.skip("every article is Left")
     index = site.story["sources"].index(other) + 1
@@ -241,7 +243,9 @@ def test_search_page_says_it_needs_javascript(site: Site, browser: Any) -> None:
 def test_no_console_errors(site: Site, context: Any) -> None:
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     paths = ["/", story_path(site), outlet_path(site), topic_path(site, page), "/search/"]
     for path in paths:
