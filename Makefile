@@ -33,8 +33,9 @@ check: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/parallax schema
 
+# Timings on synthetic corpora → docs/benchmarks.md; e.g. BENCH_ARGS="--sizes 1000 --skip-baseline".
 bench: $(STAMP)
-	$(BIN)/parallax bench
+	$(BIN)/parallax bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests pelicanconf.py publishconf.py

@@ -1,0 +1,163 @@
+"""`parallax bench`: its corpus is reproducible and valid; its report keeps hand-written notes.
+
+Timings are reported by `make bench`, never asserted here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import bench
+from generator.load import load_content
+from generator.model import split_citations
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bench.Corpus]:
+    root = tmp_path_factory.mktemp("bench") / "content"
+    return root, bench.generate(root, 20, seed=7)
+
+
+def test_same_seed_writes_byte_identical_files(
+    corpus: tuple[Path, bench.Corpus], tmp_path: Path
+) -> None:
+    root, _ = corpus
+    again = tmp_path / "again"
+    bench.generate(again, 20, seed=7)
+    assert _digest(again) == _digest(root)
+    other = tmp_path / "other"
+    bench.generate(other, 20, seed=8)
+    assert _digest(other) != _digest(root)
+
+
+def test_registry_has_exactly_2000_valid_unique_outlets(
+    corpus: tuple[Path, bench.Corpus],
+) -> None:
+    _, made = corpus
+    assert len(made.outlets) == bench.OUTLETS == 2000
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key) for key in made.outlets)
+
+
+def test_corpus_loads_without_errors_and_has_the_promised_shape(
+    corpus: tuple[Path, bench.Corpus],
+) -> None:
+    root, made = corpus
+    result = load_content(root)
+    assert result.errors == []
+    assert result.content is not None
+    content = result.content
+    assert len(content.stories) == 20
+    assert len(content.outlets) == 2000
+    for story in content.stories:
+        assert 5 <= len(story.sources) <= 40
+        assert 3 <= len(story.key_points) <= 8
+        assert len(story.topics) == 3
+        assert all(source.outlet in content.outlets for source in story.sources)
+        for point in story.key_points:
+            _, cited = split_citations(point)
+            assert all(1 <= n <= len(story.sources) for n in cited)
+    # Warnings are only "outlet not cited" (20 stories cannot cite 2,000 outlets).
+    assert all("is not cited by any story" in p.message for p in result.warnings)
+
+
+def test_a_large_enough_corpus_cites_every_outlet() -> None:
+    made = bench.make_corpus(150, seed=1, export=None)  # ~3,400 sources > 2,000 outlets
+    cited = {s["outlet"] for _, story in made.stories for s in story["sources"]}
+    assert cited == set(made.outlets)
+
+
+def test_invented_outlets_when_the_export_is_missing() -> None:
+    outlets = bench.registry(None, count=50)
+    assert len(outlets) == 50
+
+
+def test_baseline_markdown_has_title_date_tags_points_and_sources(
+    corpus: tuple[Path, bench.Corpus],
+) -> None:
+    _, made = corpus
+    slug, story = made.stories[0]
+    text = bench.baseline_markdown(story, slug, made.outlets)
+    head, body = text.split("\n\n", 1)
+    assert f"Title: {story['title']}" in head
+    assert f"Date: {story['date']}" in head
+    assert "Tags: " + ", ".join(story["topics"]) in head
+    assert "## Key points" in body and "## Sources" in body
+    assert body.count("](https://") == len(story["sources"])
+
+
+DOC = """\
+# Benchmarks
+
+Intro written by hand.
+
+<!-- bench:start -->
+old table
+<!-- bench:end -->
+
+## Notes
+
+Hand-written analysis stays.
+"""
+
+
+def test_report_replaces_only_the_marked_section(tmp_path: Path) -> None:
+    path = tmp_path / "benchmarks.md"
+    path.write_text(DOC, encoding="utf-8")
+    bench.write_report(path, "new table\n")
+    text = path.read_text(encoding="utf-8")
+    assert text == DOC.replace("old table", "new table")
+    bench.write_report(path, "newer table")
+    assert path.read_text(encoding="utf-8") == DOC.replace("old table", "newer table")
+
+
+def test_report_appends_a_section_when_markers_are_missing(tmp_path: Path) -> None:
+    path = tmp_path / "benchmarks.md"
+    path.write_text("# Benchmarks\n\nNotes.\n", encoding="utf-8")
+    bench.write_report(path, "table")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nNotes.\n\n")
+    assert text.endswith(f"{bench.START_MARK}\ntable\n{bench.END_MARK}\n")
+    new = tmp_path / "new.md"
+    bench.write_report(new, "table")
+    assert bench.START_MARK in new.read_text(encoding="utf-8")
+
+
+def test_table_and_targets_from_measures() -> None:
+    result = bench.SizeResult(1000, 22000, 14 * 2**20, 1.2, edit_visible=True)
+    result.runs = {
+        "check": bench.Measure("check", 1.4, peak_kib=140 * 1024),
+        "baseline": bench.Measure("baseline", 4.0, peak_kib=70 * 1024, output_bytes=2**24),
+        "cold": bench.Measure("cold", 5.0, peak_kib=160 * 1024, output_bytes=2**26,
+                              phases={"load": 1.0, "pelican": 3.5}),
+        "pagefind": bench.Measure("pagefind", 3.0, peak_kib=400 * 1024, output_bytes=2**23),
+        "rebuild": bench.Measure("rebuild", 1.5, peak_kib=170 * 1024, output_bytes=2**26),
+    }
+    table = bench.table([result])
+    assert "| 1,000 | `parallax build`, cold, `--no-search` | 5.00 | 1.25 |" in table
+    assert "| 1,000 | cold build + Pagefind | 8.00 | 2.00 |" in table
+    lines = "\n".join(bench.targets([result]))
+    assert "1.25 × (with Pagefind 2.00 ×) — **met**" in lines
+    assert "1.50 s, edit visible — **met**" in lines
+    assert "10.5 × the 1,000-story time — not measured" in lines
+
+
+def test_measure_reports_time_memory_and_phases(tmp_path: Path) -> None:
+    script = "import sys; b = bytearray(64 * 2**20); print('  pelican    1.250 s', file=sys.stderr)"
+    m = bench.measure("child", [sys.executable, "-c", script], tmp_path / "log")
+    assert m.returncode == 0
+    assert m.peak_kib >= 64 * 1024
+    assert m.phases == {"pelican": 1.25}
+    assert m.seconds > 0
