@@ -7,6 +7,7 @@ charts, the JSON files and the feeds.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -227,14 +228,22 @@ class SiteFigures:
     def related(self, figures: StoryFigures, limit: int = 5) -> tuple[StoryFigures, ...]:
         """Stories sharing the most topics, then the newest."""
         shared: Counter[str] = Counter()
-        by_slug = {t.slug: t for t in self.topics}
         for topic in figures.topics:
-            for other in self.topics.get(by_slug.get(topic.slug, topic), ()):
+            for other in self._by_topic_slug.get(topic.slug, ()):
                 if other.slug != figures.slug:
                     shared[other.slug] += 1
-        order = {s.slug: i for i, s in enumerate(self.stories)}
+        order = self._order
         best = sorted(shared, key=lambda slug: (-shared[slug], order[slug]))[:limit]
         return tuple(self.stories[order[slug]] for slug in best)
+
+    @functools.cached_property
+    def _order(self) -> dict[str, int]:
+        """Position of each story (newest first): built once, not per call."""
+        return {s.slug: i for i, s in enumerate(self.stories)}
+
+    @functools.cached_property
+    def _by_topic_slug(self) -> dict[str, tuple[StoryFigures, ...]]:
+        return {t.slug: stories for t, stories in self.topics.items()}
 
 
 def newest_first(stories: Iterable[StoryFigures]) -> tuple[StoryFigures, ...]:
