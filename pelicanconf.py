@@ -16,7 +16,7 @@ DEFAULT_LANG = "en"
 LOCALE = ("C.UTF-8", "C")  # dates in English; keep UTF-8 as the text encoding
 
 THEME = "theme"
-PLUGINS = ["generator.plugin", "pelican.plugins.sitemap"]
+PLUGINS = ["generator.plugin"]
 
 # --- Parallax -----------------------------------------------------------------
 # Blindspot rule (content-format.md §2): a story with at least MIN_RATED rated
@@ -83,15 +83,8 @@ MARKDOWN = {
 FORMATTED_FIELDS = []  # the plugin sets summaries from the model: no second Markdown pass
 SUMMARY_MAX_LENGTH = None
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
-STATIC_PATHS = ["charts", "cards", "api"]
-STATIC_CREATE_LINKS = True
+STATIC_PATHS = []  # charts, cards and /api/ are placed by the build itself
 RELATIVE_URLS = False
 SLUGIFY_SOURCE = "basename"
 
 AUTHOR = "Parallax editors"
-SITEMAP = {
-    "format": "xml",
-    "exclude": [r"^404\.html$"],
-    "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.3},
-    "changefreqs": {"articles": "weekly", "indexes": "daily", "pages": "monthly"},
-}

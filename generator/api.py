@@ -7,7 +7,7 @@ output is byte-stable. URLs are site-relative paths (the contract's `/stories/�
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -122,12 +122,16 @@ def dumps(value: Any) -> str:
     return text.translate(_HTML_SAFE) + "\n"
 
 
-def files(site: SiteFigures, outlets: Mapping[str, Outlet]) -> dict[str, str]:
-    """Relative path → JSON text, for every file of §3's `/api/`."""
+def files(
+    site: SiteFigures, outlets: Mapping[str, Outlet], only: Collection[str] | None = None
+) -> dict[str, str]:
+    """Relative path → JSON text, for every file of §3's `/api/` (with `only`, the
+    site-wide files and those stories' own)."""
     result = {
         "api/stories.json": dumps(stories_json(site)),
         "api/outlets.json": dumps(outlets_json(outlets)),
     }
     for figures in site.stories:
-        result[f"api/stories/{figures.slug}.json"] = dumps(story_json(figures))
+        if only is None or figures.slug in only:
+            result[f"api/stories/{figures.slug}.json"] = dumps(story_json(figures))
     return result

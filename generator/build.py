@@ -7,6 +7,8 @@ finished site replace `output/` (two renames, no half-written state).
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import logging
 import os
 import shutil
@@ -19,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import api, incremental
 from .charts import Palette, SocialCard, StoryCharts, story_charts, write_charts
 from .figures import SiteFigures, Thresholds, site_figures
 from .load import Content, load_content
 from .problems import Problem
-from .render import Rendered, source_files, summary_html, sync_tree
+from .render import Rendered, source_files, summary_html, sync_dirs, sync_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +53,8 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     stories: int = 0
     warnings: tuple[Problem, ...] = ()
+    full: bool = True  # every page rendered (else only the changed stories')
+    written: int = 0  # files of the output that changed
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -84,25 +89,16 @@ def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Repo
     content: Content = result.content
     report.warnings = tuple(result.warnings)
 
-    staging = options.output.parent / f".{options.output.name}.staging-{os.getpid()}"
-    source = options.work / "content"
+    with work_lock(options.work):
+        _build_locked(options, content, report)
+    return report
+
+
+def _build_locked(options: Options, content: Content, report: Report) -> None:
+    source, site_dir = options.work / "content", options.work / "site"
+    fresh = options.work / "site.new"
     source.mkdir(parents=True, exist_ok=True)
-    settings = read_settings(
-        options.settings,
-        {
-            "PATH": str(source),
-            "OUTPUT_PATH": str(staging),
-            "ARTICLE_PATHS": ["stories"],
-            "PAGE_PATHS": ["pages"],
-            "CACHE_PATH": str(options.work / "pelican-cache"),
-            # Pelican's reader cache, by content hash (fresh CI checkouts hit it too).
-            "CACHE_CONTENT": options.cache is not None,
-            "LOAD_CONTENT_CACHE": options.cache is not None,
-            "CONTENT_CACHING_LAYER": "reader",
-            "CHECK_MODIFIED_METHOD": "sha256",
-            **options.extra_settings,
-        },
-    )
+    settings = read_settings(options.settings, _overrides(options, source))
     with report.phase("figures"):
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
@@ -123,18 +119,109 @@ def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Repo
             colors=settings.get("PARALLAX_COLORS", {}),
             related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
         )
-    settings["PARALLAX"] = rendered
-    try:
-        with report.phase("pelican"):
-            run_pelican(settings)
-        if options.search:
-            with report.phase("search"):
-                index_search(staging)
-        with report.phase("publish"):
-            publish(staging, options.output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return report
+        manifest_path = options.work / "manifest.json"
+        current = incremental.manifest(
+            site, charts, rendered.summaries, rendered.related_limit,
+            _inputs(options, content, settings),
+        )
+        previous = incremental.read_manifest(manifest_path) if site_dir.is_dir() else None
+        manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next time
+        selected = incremental.plan(previous, current, settings) if options.cache else None
+    report.full = selected is None
+    target = fresh if selected is None else site_dir
+    if selected is None:
+        shutil.rmtree(fresh, ignore_errors=True)
+    settings["OUTPUT_PATH"] = str(target)
+    changed = None if selected is None else _changed(previous, current)
+    settings["PARALLAX"] = dataclasses.replace(rendered, selected=selected, changed=changed)
+    with report.phase("pelican"):
+        place_charts(source, target)
+        run_pelican(settings)
+    if selected is None:
+        _replace_dir(fresh, site_dir)
+    if options.search:
+        with report.phase("search"):
+            index_search(site_dir)
+    with report.phase("publish"):
+        report.written = publish(site_dir, options.output)
+    incremental.write_manifest(manifest_path, current)
+
+
+def _changed(
+    previous: incremental.Manifest | None, current: incremental.Manifest
+) -> frozenset[str]:
+    old = previous.pages if previous else {}
+    return frozenset(slug for slug, key in current.pages.items() if old.get(slug) != key)
+
+
+def place_charts(source: Path, site: Path) -> None:
+    """Charts and cards are content-addressed files: hard-link the ones the site
+    lacks (never rewritten in place, so sharing an inode is safe) and drop the
+    ones no story uses any more."""
+    for kind in ("charts", "cards"):
+        have = source / kind
+        wanted = {p.name for p in have.iterdir()} if have.is_dir() else set()
+        folder = site / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        present = {p.name for p in folder.iterdir()}
+        for name in present - wanted:
+            (folder / name).unlink()
+        for name in sorted(wanted - present):
+            try:
+                os.link(have / name, folder / name)
+            except OSError:
+                shutil.copy2(have / name, folder / name)
+
+
+def _overrides(options: Options, source: Path) -> dict[str, Any]:
+    return {
+        "PATH": str(source),
+        "OUTPUT_PATH": str(options.work / "site"),
+        "ARTICLE_PATHS": ["stories"],
+        "PAGE_PATHS": ["pages"],
+        "CACHE_PATH": str(options.work / "pelican-cache"),
+        # Pelican's reader cache, by content hash (fresh CI checkouts hit it too).
+        "CACHE_CONTENT": options.cache is not None,
+        "LOAD_CONTENT_CACHE": options.cache is not None,
+        "CONTENT_CACHING_LAYER": "reader",
+        "CHECK_MODIFIED_METHOD": "sha256",
+        "STATIC_CHECK_IF_MODIFIED": True,
+        **options.extra_settings,
+    }
+
+
+def _inputs(options: Options, content: Content, settings: dict[str, Any]) -> list[str]:
+    """Digests of what every page depends on, besides the stories themselves."""
+    theme = Path(str(settings.get("THEME", PROJECT / "theme")))
+    code = Path(__file__).parent
+    return [
+        incremental.files_digest(p for p in theme.rglob("*") if p.is_file()),
+        incremental.files_digest(code.glob("*.py")),
+        incremental.files_digest([options.settings, *content.pages]),
+        incremental.settings_digest(settings),
+        incremental.digest(api.outlets_json(content.outlets)),
+    ]
+
+
+@contextmanager
+def work_lock(work: Path) -> Iterator[None]:
+    """Builds sharing a work folder take turns (serve and a manual build, say)."""
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _replace_dir(new: Path, old: Path) -> None:
+    aside = old.with_name(old.name + ".old")
+    shutil.rmtree(aside, ignore_errors=True)
+    if old.exists():
+        os.replace(old, aside)
+    os.replace(new, old)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def palette(settings: dict[str, Any]) -> Palette:
@@ -203,16 +290,18 @@ def run_pelican(settings: dict[str, Any]) -> None:
 
 def index_search(site: Path) -> None:
     """Pagefind indexes the pages that mark `data-pagefind-body` (story pages only)."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
+    shutil.rmtree(site / "pagefind", ignore_errors=True)  # no stale fragments
+    command = [
+        sys.executable, "-m", "pagefind", "--site", str(site), "--silent",
+        "--glob", "stories/*/index.html",  # only story pages are searchable: read only them
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BuildFailed(f"search indexing failed:\n{done.stdout}{done.stderr}")
 
 
-def publish(staging: Path, output: Path) -> None:
-    """Put the finished site in place: the old one moves aside, the new one in."""
-    old = output.parent / f".{output.name}.old-{os.getpid()}"
-    if output.exists():
-        os.replace(output, old)
-    os.replace(staging, output)
-    shutil.rmtree(old, ignore_errors=True)
+def publish(site: Path, output: Path) -> int:
+    """Bring `output` in line with the finished site, writing only files that
+    differ (each one atomically) and removing those that are gone. Runs only
+    after everything succeeded, so a failed build never touches `output`."""
+    return sync_dirs(site, output)

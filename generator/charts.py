@@ -103,6 +103,8 @@ def _day_label(day: date, year: bool = False) -> str:
 def _json_default(value: object) -> Any:
     if isinstance(value, date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _fields(value)
     raise TypeError(f"not JSON serializable: {value!r}")  # pragma: no cover
 
 
@@ -112,6 +114,12 @@ def _renderer_version() -> str:
         return f"matplotlib {metadata.version('matplotlib')}"
     except metadata.PackageNotFoundError:  # pragma: no cover
         return "matplotlib"
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields, one level (nested ones go through `_json_default`):
+    much cheaper than `dataclasses.asdict`, which deep-copies everything."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 class _Spec:
@@ -125,7 +133,7 @@ class _Spec:
             "kind": self.kind,
             "style": STYLE_VERSION,
             "renderer": _renderer_version(),
-            "spec": dataclasses.asdict(self),  # type: ignore[call-overload]
+            "spec": _fields(self),
         }
         return json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default

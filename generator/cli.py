@@ -66,7 +66,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     options = Options(
         content=args.content, output=args.output, settings=args.settings, work=args.work,
-        search=not args.no_search, cache=None if args.no_cache else PROJECT / ".cache",
+        search=not args.no_search, cache=None if args.no_cache else args.cache,
     )
     try:
         report = build(options)
@@ -171,7 +171,12 @@ def parser() -> argparse.ArgumentParser:
         help="build folder for generated Markdown and caches (default: build/)",
     )
     build.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
-    build.add_argument("--no-cache", action="store_true", help="ignore and do not fill .cache/")
+    build.add_argument(
+        "--cache", type=Path, default=PROJECT / ".cache", metavar="DIR",
+        help="parse cache, keyed by content (default: .cache/)",
+    )
+    build.add_argument("--no-cache", action="store_true",
+                       help="no parse cache, no incremental rendering: a cold build")
     build.add_argument("--timings", action="store_true", help="print the time of each phase")
     build.set_defaults(run=cmd_build)
 

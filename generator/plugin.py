@@ -10,6 +10,8 @@ reads YAML or recomputes a figure. The plugin
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,9 @@ from pelican import signals
 from pelican.contents import Article, Content, Page
 from pelican.generators import ArticlesGenerator, Generator
 from pelican.urlwrappers import Tag
+from pelican.writers import Writer
 
-from .render import Rendered, robots_txt, sync_file
+from .render import Rendered, robots_txt, sitemap_xml, sync_file
 from .sanitize import clean_page, clean_story
 
 
@@ -56,19 +59,6 @@ def attach_stories(generator: ArticlesGenerator) -> None:
         article.title = escape(figures.story.title)
         article.tags = [tags[t.slug] for t in figures.topics]
         article.metadata["summary"] = rendered.summaries[figures.slug]
-    _sitemap_clock(rendered)
-
-
-def _sitemap_clock(rendered: Rendered) -> None:
-    """pelican-sitemap dates listing pages with the wall clock (`generator.now`, its
-    only knob): use the newest content date instead, so builds are reproducible."""
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:  # pragma: no cover - plugin not installed
-        return
-    stories = rendered.site.stories
-    if stories:
-        sitemap.generator.now = max(s.coverage.last_updated for s in stories)
 
 
 def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
@@ -94,6 +84,56 @@ class ParallaxGenerator(Generator):
             )
         rendered.write_api(self.output_path)
         sync_file(Path(self.output_path) / "robots.txt", robots_txt(self.settings).encode())
+        pages = [p.slug for p in self.context.get("pages", ())]
+        sitemap = sitemap_xml(rendered.site, self.settings.get("SITEURL", ""), pages)
+        sync_file(Path(self.output_path) / "sitemap.xml", sitemap.encode("utf-8"))
+
+
+class SelectiveWriter(Writer):
+    """Pelican's writer, rendering only the pages the incremental plan selected
+    (the check comes before the template renders, which is the cost), and writing
+    each file as a new one (temp file, then rename): a file is never changed in
+    place, so the output can share it by hard link and stays whole if a build fails."""
+
+    def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
+        handle = super()._open_w(filename, encoding, override)
+        if handle.name == os.devnull:
+            return handle
+        handle.close()
+        return _Replacing(filename, encoding)
+
+    def _skips(self, name: str | None) -> bool:
+        rendered = self.settings.get("PARALLAX")
+        return isinstance(rendered, Rendered) and bool(name) and not rendered.selects(str(name))
+
+    def write_file(self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._skips(name):
+            return None
+        return super().write_file(name, template, context, *args, **kwargs)
+
+    def write_feed(self, elements: Any, context: Any, path: Any = None, *args: Any,
+                   **kwargs: Any) -> Any:
+        if self._skips(path):
+            return None
+        return super().write_feed(elements, context, path, *args, **kwargs)
+
+
+class _Replacing(io.TextIOWrapper):
+    """A text file written beside its target and renamed over it when closed
+    (a failed build discards the work folder's state: see `build`)."""
+
+    def __init__(self, path: str, encoding: str) -> None:
+        self.target, self.tmp = path, f"{path}.{os.getpid()}.tmp"
+        super().__init__(open(self.tmp, "wb"), encoding=encoding)  # noqa: SIM115
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            os.replace(self.tmp, self.target)
+
+
+def selective_writer(pelican: Any) -> type[Writer]:
+    return SelectiveWriter
 
 
 def add_generator(pelican: Any) -> type[Generator]:
@@ -104,3 +144,4 @@ def register() -> None:
     signals.content_object_init.connect(sanitize)
     signals.article_generator_pretaxonomy.connect(attach_stories)
     signals.get_generators.connect(add_generator)
+    signals.get_writer.connect(selective_writer)

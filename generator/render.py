@@ -13,8 +13,10 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from . import api
 from .figures import SiteFigures, StoryFigures
@@ -32,6 +34,10 @@ class Rendered:
     summaries: Mapping[str, str] = field(default_factory=dict)  # slug → safe HTML
     colors: Mapping[str, str] = field(default_factory=dict)
     related_limit: int = 5
+    #: Output paths Pelican renders this time; None: all (see `incremental`).
+    selected: frozenset[str] | None = None
+    #: Stories whose page changed since the last build; None: all of them.
+    changed: frozenset[str] | None = None
     _by_slug: dict[str, StoryFigures] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -41,8 +47,37 @@ class Rendered:
         return self._by_slug[slug]
 
     def write_api(self, output: str | Path) -> None:
-        for relative, text in api.files(self.site, self.outlets).items():
+        """The JSON files; in an incremental build only the changed stories' own."""
+        for relative, text in api.files(self.site, self.outlets, self.changed).items():
             sync_file(Path(output) / relative, text.encode("utf-8"))
+
+    def selects(self, path: str) -> bool:
+        return self.selected is None or path in self.selected
+
+
+def sitemap_xml(site: SiteFigures, siteurl: str, pages: Iterable[str]) -> str:
+    """Every page a reader lands on, dated by content (never the clock), so the
+    file is reproducible and complete however few pages a rebuild rendered."""
+    newest = max((s.coverage.last_updated for s in site.stories), default=None)
+    rows: list[tuple[str, datetime | None, str]] = [
+        ("", newest, "daily"),
+        ("topics/", newest, "daily"),
+        ("outlets/", newest, "weekly"),
+        ("blindspot/", newest, "daily"),
+        ("search/", None, "monthly"),
+    ]
+    rows += [(f"{page}/", None, "monthly") for page in sorted(pages)]
+    rows += [(f"stories/{s.slug}/", s.coverage.last_updated, "weekly") for s in site.stories]
+    rows += [(f"topics/{t.slug}/", newest, "daily") for t in site.topics]
+    rows += [(f"outlets/{o.key}/", newest, "weekly") for o in site.outlets]
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, lastmod, freq in rows:
+        stamp = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{escape(f'{siteurl}/{path}')}</loc>{stamp}"
+                     f"<changefreq>{freq}</changefreq></url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
 
 
 def robots_txt(settings: Mapping[str, Any]) -> str:
@@ -102,5 +137,52 @@ def source_files(site: SiteFigures, pages: Iterable[Path]) -> dict[str, bytes]:
     return files
 
 
-def copy_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, dirs_exist_ok=True)
+def sync_dirs(source: Path, target: Path) -> int:
+    """Make `target` a mirror of `source`, touching only files that differ.
+
+    Files are hard-linked (the build never changes a file in place: every write
+    is a new file renamed over the old), so publishing 10,000 files costs links,
+    not copies; across file systems they are copied. Each change is atomic (a
+    temporary name, then a rename). Returns the number of files put in place."""
+    return _sync(str(source), str(target))
+
+
+def _sync(source: str, target: str) -> int:
+    written = 0
+    os.makedirs(target, exist_ok=True)
+    wanted: set[str] = set()
+    for entry in os.scandir(source):
+        wanted.add(entry.name)
+        dst = os.path.join(target, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            if os.path.isfile(dst):
+                os.unlink(dst)
+            written += _sync(entry.path, dst)
+        elif not _same(entry.stat(), dst):
+            if os.path.isdir(dst):
+                shutil.rmtree(dst)
+            tmp = os.path.join(target, f".{entry.name}.{os.getpid()}.tmp")
+            try:
+                os.link(entry.path, tmp)
+            except OSError:
+                shutil.copy2(entry.path, tmp)
+            os.replace(tmp, dst)
+            written += 1
+    for entry in os.scandir(target):
+        if entry.name not in wanted:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    return written
+
+
+def _same(a: os.stat_result, dst: str) -> bool:
+    """The same file (one inode), or a copy with the same size and time."""
+    try:
+        b = os.stat(dst)
+    except FileNotFoundError:
+        return False
+    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or (
+        a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+    )

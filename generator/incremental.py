@@ -1,0 +1,132 @@
+"""Which pages a rebuild must render: a pure plan from the last build's manifest.
+
+Every story gets two keys. Its *card key* covers what other pages show of it
+(title, dates, summary, topics, figures, which outlets cite it); its *page key*
+covers its own page (the whole story, its charts, its related stories). The *site
+key* covers what every page shows: code, theme, settings, registry, editor pages
+and every card key in order. When the site key is unchanged, only the pages of
+stories whose page key changed (and the feeds that carry them) are rendered again;
+anything else is a full build. The usual editor change (a key point reworded, a
+source added from an outlet already cited...) is therefore a few files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import api
+from .figures import SiteFigures, StoryFigures
+
+Selection = frozenset[str] | None  # output paths to render; None: all of them
+
+
+@dataclass(frozen=True)
+class Manifest:
+    site: str
+    pages: dict[str, str] = field(default_factory=dict)  # slug → page key
+    topics: dict[str, list[str]] = field(default_factory=dict)  # slug → topic slugs
+
+
+def digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def card_key(figures: StoryFigures, charts: Any = None, summary: str = "") -> str:
+    story = figures.story
+    return digest(
+        {
+            "slug": figures.slug,
+            "title": story.title,
+            "date": story.date,
+            "updated": story.updated,
+            "summary": summary,
+            "topics": story.topics,
+            "bias": api.bias_json(figures.bias),
+            "articles": figures.coverage.articles,
+            "blindspot": figures.blindspot,
+            "entries": [(e.source.outlet, e.bias) for e in figures.entries],
+            "chart": getattr(getattr(charts, "bias", None), "filename", None),
+            "card": getattr(getattr(charts, "card", None), "filename", None),
+        }
+    )
+
+
+def page_key(figures: StoryFigures, site: SiteFigures, charts: Any, limit: int) -> str:
+    specs = charts.all() if charts is not None else ()
+    return digest(
+        {
+            "story": api.story_json(figures),
+            "charts": [(spec.filename, spec.alt) for spec in specs],
+            "related": [s.slug for s in site.related(figures, limit)],
+        }
+    )
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """The bytes and names of files (theme, settings, pages, code)."""
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def settings_digest(settings: Mapping[str, Any]) -> str:
+    """Plain values of the settings (what templates read); objects are left out."""
+    plain = (str, int, float, bool, type(None), list, tuple, dict)
+    return digest({k: v for k, v in settings.items() if isinstance(v, plain) and k.isupper()})
+
+
+def manifest(
+    site: SiteFigures,
+    charts: Mapping[str, Any],
+    summaries: Mapping[str, str],
+    related_limit: int,
+    inputs: Iterable[str],
+) -> Manifest:
+    """`inputs`: digests of everything else every page depends on."""
+    cards = [
+        (s.slug, card_key(s, charts.get(s.slug), summaries.get(s.slug, ""))) for s in site.stories
+    ]
+    return Manifest(
+        site=digest([*inputs, cards]),
+        pages={s.slug: page_key(s, site, charts.get(s.slug), related_limit) for s in site.stories},
+        topics={s.slug: [t.slug for t in s.topics] for s in site.stories},
+    )
+
+
+def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, Any]) -> Selection:
+    """The output paths to render again, or None for a full build."""
+    if previous is None or previous.site != current.site:
+        return None
+    changed = [slug for slug, key in current.pages.items() if previous.pages.get(slug) != key]
+    selected: set[str] = set()
+    for slug in changed:
+        selected.add(str(settings["ARTICLE_SAVE_AS"]).format(slug=slug))
+        for topic in current.topics.get(slug, ()):
+            if settings.get("TAG_FEED_ATOM"):
+                selected.add(str(settings["TAG_FEED_ATOM"]).format(slug=topic))
+    if changed and settings.get("FEED_ALL_ATOM"):
+        selected.add(str(settings["FEED_ALL_ATOM"]))
+    return frozenset(selected)
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(site=data["site"], pages=data["pages"], topics=data["topics"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_manifest(path: Path, value: Manifest) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(value), sort_keys=True), encoding="utf-8")
+    tmp.replace(path)

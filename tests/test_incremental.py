@@ -1,0 +1,156 @@
+"""Incremental rebuilds: the plan, and whole builds proving a rebuild after one edit
+renders only what changed yet gives the same bytes as a cold build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT
+
+from generator.build import Options, build
+from generator.incremental import Manifest, plan
+from generator.render import sync_dirs
+
+FIXTURE = Path(__file__).parent / "fixtures" / "site"
+SETTINGS = {
+    "ARTICLE_SAVE_AS": "stories/{slug}/index.html",
+    "TAG_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
+    "FEED_ALL_ATOM": "feeds/all.atom.xml",
+}
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def _manifest(site: str = "s", **pages: str) -> Manifest:
+    return Manifest(site=site, pages=dict(pages), topics={slug: ["trade"] for slug in pages})
+
+
+def test_no_previous_build_means_a_full_build() -> None:
+    assert plan(None, _manifest(a="1"), SETTINGS) is None
+
+
+def test_a_change_every_page_shows_means_a_full_build() -> None:
+    assert plan(_manifest("old", a="1"), _manifest("new", a="1"), SETTINGS) is None
+
+
+def test_a_changed_story_page_renders_that_page_and_its_feeds() -> None:
+    selected = plan(_manifest(a="1", b="1"), _manifest(a="2", b="1"), SETTINGS)
+    assert selected == {
+        "stories/a/index.html", "feeds/topics/trade.atom.xml", "feeds/all.atom.xml"
+    }
+
+
+def test_nothing_changed_renders_nothing() -> None:
+    assert plan(_manifest(a="1"), _manifest(a="1"), SETTINGS) == frozenset()
+
+
+# --- whole builds ------------------------------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A site built, one key point reworded, built again; and a cold build of the
+    edited content to compare with."""
+    root = tmp_path_factory.mktemp("incremental")
+    content = root / "content"
+    shutil.copytree(FIXTURE, content)
+    opts = Options(content=content, output=root / "out", work=root / "work", cache=root / "cache")
+    build(opts)
+    before = _inodes(root / "out")
+    story = content / "stories" / "harbour-strike.yaml"
+    text = story.read_text("utf-8")
+    assert "The port says automation" in text
+    edit = text.replace("The port says automation", "The port argues automation", 1)
+    story.write_text(edit, "utf-8")
+    report = build(opts)
+    cold_out = root / "cold"
+    build(Options(content=content, output=cold_out, work=root / "cold-work", cache=None))
+    return {"root": root, "report": report, "before": before, "cold": cold_out}
+
+
+def test_one_edit_renders_only_that_story(edited: dict[str, object]) -> None:
+    report = edited["report"]
+    assert not report.full  # type: ignore[attr-defined]
+
+
+def test_the_edit_is_visible(edited: dict[str, object]) -> None:
+    page = Path(str(edited["root"])) / "out" / "stories" / "harbour-strike" / "index.html"
+    assert "The port argues automation" in page.read_text("utf-8")
+
+
+def test_the_rebuild_equals_a_cold_build(edited: dict[str, object]) -> None:
+    warm, cold = _tree(Path(str(edited["root"])) / "out"), _tree(Path(str(edited["cold"])))
+    assert sorted(warm) == sorted(cold)
+    assert [k for k in warm if warm[k] != cold[k]] == []
+
+
+def test_unchanged_files_are_not_rewritten(edited: dict[str, object]) -> None:
+    after = _inodes(Path(str(edited["root"])) / "out")
+    before: dict[str, int] = edited["before"]  # type: ignore[assignment]
+    kept = [k for k in before if k in after and before[k] == after[k]]
+    assert "index.html" in kept and "outlets/index.html" in kept
+    assert "stories/harbour-strike/index.html" not in kept
+    assert len(kept) > len(after) // 2
+
+
+def test_a_title_change_is_a_full_build(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    opts = Options(content=content, output=tmp_path / "out", work=tmp_path / "w",
+                   cache=tmp_path / "c", search=False)
+    build(opts)
+    story = content / "stories" / "harbour-strike.yaml"
+    lines = story.read_text("utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    lines[at] = lines[at].rstrip("\n") + " (updated)\n"
+    story.write_text("".join(lines), "utf-8")
+    assert build(opts).full
+    assert "(updated)" in (tmp_path / "out" / "index.html").read_text("utf-8")
+
+
+def test_a_theme_change_is_a_full_build(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(PROJECT / "theme", theme)
+    opts = Options(content=FIXTURE, output=tmp_path / "out", work=tmp_path / "w",
+                   cache=tmp_path / "c", search=False, extra_settings={"THEME": str(theme)})
+    build(opts)
+    base = theme / "templates" / "base.html"
+    base.write_text(base.read_text("utf-8").replace("</body>", "<!-- v2 --></body>"), "utf-8")
+    assert build(opts).full
+    assert "<!-- v2 -->" in (tmp_path / "out" / "outlets" / "index.html").read_text("utf-8")
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+def test_sync_links_new_files_removes_gone_ones_and_keeps_the_rest(tmp_path: Path) -> None:
+    source, target = tmp_path / "site", tmp_path / "out"
+    (source / "a").mkdir(parents=True)
+    (source / "a" / "keep.html").write_text("keep", "utf-8")
+    (source / "new.html").write_text("new", "utf-8")
+    (target / "a").mkdir(parents=True)
+    shutil.copy2(source / "a" / "keep.html", target / "a" / "keep.html")
+    (target / "gone.html").write_text("gone", "utf-8")
+    (target / "old").mkdir()
+    (target / "old" / "x.html").write_text("x", "utf-8")
+    kept = (target / "a" / "keep.html").stat().st_ino
+    assert sync_dirs(source, target) == 1
+    assert _tree(target) == {"a/keep.html": b"keep", "new.html": b"new"}
+    assert (target / "a" / "keep.html").stat().st_ino == kept  # same bytes: untouched
+    assert os.path.samefile(source / "new.html", target / "new.html")  # a link, not a copy
