@@ -26,7 +26,7 @@ from .charts import Palette, SocialCard, StoryCharts, story_charts, write_charts
 from .figures import SiteFigures, Thresholds, site_figures
 from .load import Content, load_content
 from .problems import Problem
-from .render import Rendered, source_files, summary_html, sync_dirs, sync_tree
+from .render import Rendered, Summaries, source_files, sync_dirs, sync_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -103,8 +103,9 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with report.phase("render"):
-        sync_tree(source / "stories", _prefixed(source_files(site, ()), "stories/"))
-        sync_tree(source / "pages", _prefixed(source_files(site, content.pages), "pages/"))
+        files = source_files(site, content.pages)
+        sync_tree(source / "stories", _prefixed(files, "stories/"))
+        sync_tree(source / "pages", _prefixed(files, "pages/"))
         charts = write_story_charts(site, settings, source)
         rendered = Rendered(
             site=site,
@@ -115,14 +116,13 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
                 if settings.get("PARALLAX_SOCIAL_CARDS", True)
                 else {}
             ),
-            summaries={s.slug: summary_html(s) for s in site.stories},
+            summaries=Summaries(site),
             colors=settings.get("PARALLAX_COLORS", {}),
             related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
         )
         manifest_path = options.work / "manifest.json"
         current = incremental.manifest(
-            site, charts, rendered.summaries, rendered.related_limit,
-            _inputs(options, content, settings),
+            site, charts, rendered.related_limit, _inputs(options, content, settings)
         )
         previous = incremental.read_manifest(manifest_path) if site_dir.is_dir() else None
         manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next time

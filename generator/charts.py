@@ -950,9 +950,10 @@ def write_charts(
                     "to story_charts() and write_charts()"
                 )
     paths = [folder / spec.filename for spec in specs]
+    present = set(os.listdir(folder))  # one listing, not a stat per chart
     missing: dict[str, ChartSpec] = {}
-    for spec, path in zip(specs, paths, strict=True):
-        if spec.filename not in missing and not path.exists():
+    for spec in specs:
+        if spec.filename not in missing and spec.filename not in present:
             missing[spec.filename] = spec
     todo = list(missing.values())
     workers = min(jobs or os.cpu_count() or 1, len(todo))

@@ -220,7 +220,7 @@ class SiteFigures:
     rule: Thresholds
 
     def story(self, slug: str) -> StoryFigures:
-        return next(s for s in self.stories if s.slug == slug)
+        return self.stories[self._order[slug]]
 
     def blindspots(self, side: Bucket) -> tuple[StoryFigures, ...]:
         return tuple(s for s in self.stories if s.blindspot is side)

@@ -37,7 +37,7 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def card_key(figures: StoryFigures, charts: Any = None, summary: str = "") -> str:
+def card_key(figures: StoryFigures, charts: Any = None) -> str:
     story = figures.story
     return digest(
         {
@@ -45,7 +45,7 @@ def card_key(figures: StoryFigures, charts: Any = None, summary: str = "") -> st
             "title": story.title,
             "date": story.date,
             "updated": story.updated,
-            "summary": summary,
+            "summary": story.summary or story.key_points[0],  # what cards show
             "topics": story.topics,
             "bias": api.bias_json(figures.bias),
             "articles": figures.coverage.articles,
@@ -58,10 +58,12 @@ def card_key(figures: StoryFigures, charts: Any = None, summary: str = "") -> st
 
 
 def page_key(figures: StoryFigures, site: SiteFigures, charts: Any, limit: int) -> str:
+    """The story itself (its figures follow from it and the registry, which the
+    site key covers), its charts and its related stories."""
     specs = charts.all() if charts is not None else ()
     return digest(
         {
-            "story": api.story_json(figures),
+            "story": figures.story.model_dump_json(),
             "charts": [(spec.filename, spec.alt) for spec in specs],
             "related": [s.slug for s in site.related(figures, limit)],
         }
@@ -86,14 +88,11 @@ def settings_digest(settings: Mapping[str, Any]) -> str:
 def manifest(
     site: SiteFigures,
     charts: Mapping[str, Any],
-    summaries: Mapping[str, str],
     related_limit: int,
     inputs: Iterable[str],
 ) -> Manifest:
     """`inputs`: digests of everything else every page depends on."""
-    cards = [
-        (s.slug, card_key(s, charts.get(s.slug), summaries.get(s.slug, ""))) for s in site.stories
-    ]
+    cards = [(s.slug, card_key(s, charts.get(s.slug))) for s in site.stories]
     return Manifest(
         site=digest([*inputs, cards]),
         pages={s.slug: page_key(s, site, charts.get(s.slug), related_limit) for s in site.stories},

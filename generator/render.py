@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +85,26 @@ def robots_txt(settings: Mapping[str, Any]) -> str:
     for the local preview, whose SITEURL is empty, FEED_DOMAIN, as the feeds use)."""
     base = str(settings.get("SITEURL") or settings.get("FEED_DOMAIN") or "").rstrip("/")
     return f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+
+
+class Summaries(Mapping[str, str]):
+    """slug → summary HTML, rendered when a page asks for it: an incremental
+    build renders a few pages, so it needs a few summaries, not all."""
+
+    def __init__(self, site: SiteFigures) -> None:
+        self._site = site
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, slug: str) -> str:
+        if slug not in self._done:
+            self._done[slug] = summary_html(self._site.story(slug))
+        return self._done[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return (s.slug for s in self._site.stories)
+
+    def __len__(self) -> int:
+        return len(self._site.stories)
 
 
 def summary_html(figures: StoryFigures) -> str:

@@ -472,7 +472,7 @@ def test_site_leaves_drafts_out_and_orders_newest_first() -> None:
     )
     assert [s.slug for s in site.stories] == ["new", "mid", "old"]
     assert site.story("mid").slug == "mid"
-    with pytest.raises(StopIteration):
+    with pytest.raises(KeyError):
         site.story("draft")
     for outlet in site.outlets:
         assert all(s.slug != "draft" for s in outlet.stories)
