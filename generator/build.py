@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import api, incremental
-from .charts import Palette, SocialCard, StoryCharts, story_charts, write_charts
+from .charts import Drawing, Palette, SocialCard, StoryCharts, start_charts, story_charts
 from .figures import SiteFigures, Thresholds, site_figures
 from .load import Content, load_content
 from .problems import Problem
@@ -106,7 +106,8 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
         files = source_files(site, content.pages)
         sync_tree(source / "stories", _prefixed(files, "stories/"))
         sync_tree(source / "pages", _prefixed(files, "pages/"))
-        charts = write_story_charts(site, settings, source)
+        charts = story_chart_specs(site, settings)
+        drawings = start_story_charts(charts, settings, source)
         rendered = Rendered(
             site=site,
             outlets=content.outlets,
@@ -134,9 +135,14 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
     settings["OUTPUT_PATH"] = str(target)
     changed = None if selected is None else _changed(previous, current)
     settings["PARALLAX"] = dataclasses.replace(rendered, selected=selected, changed=changed)
-    with report.phase("pelican"):
-        place_charts(source, target)
-        run_pelican(settings)
+    try:
+        with report.phase("pelican"):
+            run_pelican(settings)
+    finally:
+        with report.phase("charts"):
+            for drawing in drawings:
+                drawing.wait()
+    place_charts(source, target)
     if selected is None:
         _replace_dir(fresh, site_dir)
     if options.search:
@@ -231,20 +237,26 @@ def palette(settings: dict[str, Any]) -> Palette:
     return Palette(**known)
 
 
-def write_story_charts(
-    site: SiteFigures, settings: dict[str, Any], source: Path
-) -> dict[str, StoryCharts]:
-    """Every chart of every story, content-addressed: only new ones are drawn, and
-    files no story uses any more are removed so they do not reach the output."""
+def story_chart_specs(site: SiteFigures, settings: dict[str, Any]) -> dict[str, StoryCharts]:
     colors = palette(settings)
-    charts = {s.slug: story_charts(s, colors) for s in site.stories}
+    return {s.slug: story_charts(s, colors) for s in site.stories}
+
+
+def start_story_charts(
+    charts: dict[str, StoryCharts], settings: dict[str, Any], source: Path
+) -> list[Drawing]:
+    """Draw the charts no earlier build drew (names are content hashes), in the
+    background; remove the ones no story uses any more so they leave the site."""
+    colors = palette(settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     svgs = [spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)]
     pngs = [c.card for c in charts.values()] if cards else []
+    drawings = []
     for folder, specs in ((source / "charts", svgs), (source / "cards", pngs)):
-        write_charts(specs, folder, colors)
+        folder.mkdir(parents=True, exist_ok=True)
         _prune(folder, {spec.filename for spec in specs})
-    return charts
+        drawings.append(start_charts(specs, folder, colors))
+    return drawings
 
 
 def _prune(folder: Path, keep: set[str]) -> None:

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -939,6 +940,50 @@ def write_charts(
     must be the palette the specs were made with (it is part of each file name):
     a mismatch is a ValueError rather than a page pointing at the wrong file.
     """
+    return start_charts(specs, folder, palette, jobs).wait()
+
+
+class Drawing:
+    """Charts being drawn in the background; `wait()` returns their paths.
+
+    The build starts the drawing, runs Pelican meanwhile (pages need only the
+    file names, known in advance) and waits before publishing."""
+
+    def __init__(self, paths: list[Path], todo: list[ChartSpec], folder: Path, jobs: int) -> None:
+        self.paths, self._todo, self._folder = paths, todo, folder
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Any] = []
+        workers = min(jobs, len(todo))
+        if len(todo) > PARALLEL_THRESHOLD and workers > 1:
+            # A fresh interpreter per worker (forkserver), not a fork of a build that
+            # may hold 10,000 stories; balanced batches keep each worker's figures warm.
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            self._futures = [
+                self._pool.submit(_write_batch, batch, folder)
+                for batch in _chunks(todo, workers * 4)
+            ]
+
+    def wait(self) -> list[Path]:
+        if self._pool is None:
+            _write_batch(self._todo, self._folder)
+        else:
+            try:
+                for future in self._futures:
+                    future.result()
+            finally:
+                self._pool.shutdown()
+        self._todo = []
+        return self.paths
+
+
+def start_charts(
+    specs: Iterable[ChartSpec],
+    folder: Path,
+    palette: Palette | None = None,
+    jobs: int | None = None,
+) -> Drawing:
+    """`write_charts`, started: the missing charts are drawn while the caller works."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     specs = list(specs)
@@ -955,13 +1000,4 @@ def write_charts(
     for spec in specs:
         if spec.filename not in missing and spec.filename not in present:
             missing[spec.filename] = spec
-    todo = list(missing.values())
-    workers = min(jobs or os.cpu_count() or 1, len(todo))
-    if len(todo) > PARALLEL_THRESHOLD and workers > 1:
-        # Balanced contiguous batches: each worker keeps its figures between charts.
-        batches = list(_chunks(todo, workers * 4))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_write_batch, batches, [folder] * len(batches)))
-    else:
-        _write_batch(todo, folder)
-    return paths
+    return Drawing(paths, list(missing.values()), folder, jobs or os.cpu_count() or 1)
