@@ -42,7 +42,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not args.content.is_dir():
         print(f"parallax check: no content folder at {args.content}", file=sys.stderr)
         return 2
-    result = load_content(args.content)
+    from .build import gc_paused
+
+    with gc_paused():
+        result = load_content(args.content)
     print_problems(result.problems, args.format, Path.cwd())
     failed = bool(result.errors) or (args.strict and bool(result.warnings))
     if args.format == "text":

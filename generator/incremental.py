@@ -12,6 +12,7 @@ source added from an outlet already cited...) is therefore a few files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -77,6 +78,12 @@ def files_digest(paths: Iterable[Path]) -> str:
         h.update(path.as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:32]
+
+
+@functools.cache
+def code_digest() -> str:
+    """This package's source: output made by other code is never reused."""
+    return files_digest(Path(__file__).parent.glob("*.py"))
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:
