@@ -64,9 +64,11 @@ class Report:
     warnings: tuple[Problem, ...] = ()
     full: bool = True  # every page rendered (else only the changed stories')
     written: int = 0  # files of the output that changed
+    progress: Callable[[str], None] = field(default=lambda _: None, repr=False)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        self.progress(name)
         start = time.perf_counter()
         try:
             yield
@@ -89,8 +91,9 @@ def thresholds(settings: dict[str, Any]) -> Thresholds:
     )
 
 
-def build(options: Options, log: Callable[[str], None] = lambda _: None) -> Report:
-    report = Report()
+def build(options: Options, progress: Callable[[str], None] = lambda _: None) -> Report:
+    """Build the site; `progress` hears the name of each phase as it starts."""
+    report = Report(progress=progress)
     with report.phase("load"), gc_paused():
         result = load_content(options.content, options.cache)
     if result.content is None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .load import load_content, story_files
@@ -72,7 +73,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         search=not args.no_search, cache=None if args.no_cache else args.cache,
     )
     try:
-        report = build(options)
+        with _progress() as progress:
+            report = build(options, progress)
     except BuildFailed as failed:
         print_problems(failed.problems, "text", Path.cwd())
         print(f"parallax build: {failed}", file=sys.stderr)
@@ -83,6 +85,31 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"{phase:>10}  {seconds:7.3f} s", file=sys.stderr)
     print(f"parallax build: {report.stories} stories → {args.output}", file=sys.stderr)
     return 0
+
+
+PHASES = {
+    "load": "reading and checking the content",
+    "figures": "computing the figures",
+    "render": "writing Markdown, starting the charts",
+    "pelican": "rendering the pages",
+    "charts": "finishing the charts",
+    "search": "indexing the search",
+    "publish": "publishing",
+}
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner naming the phase on a terminal (rich, which Pelican already uses);
+    silent when stderr is a file or a pipe, as in CI logs."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _: None
+        return
+    with console.status("parallax build") as status:
+        yield lambda phase: status.update(f"parallax build: {PHASES.get(phase, phase)}…")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -188,3 +188,19 @@ def test_two_cold_builds_of_the_fixture_site_are_byte_identical(tmp_path: Path) 
     assert any(k.startswith("cards/") for k in first)
     assert sorted(first) == sorted(second)
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_progress_hears_every_phase_in_order(tmp_path: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    heard: list[str] = []
+    build(options(tmp_path, content), heard.append)
+    assert heard == ["load", "figures", "render", "pelican", "charts", "search", "publish"]
+
+
+def test_timings_name_each_phase_through_the_cli(tmp_path: Path) -> None:
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    done = run_cli("build", "--content", content, "--output", tmp_path / "out",
+                   "--work", tmp_path / "work", "--cache", tmp_path / "cache", "--timings")
+    assert done.returncode == 0, done.stderr
+    for phase in ("load", "figures", "render", "pelican", "search", "publish"):
+        assert re.search(rf"^\s*{phase}\s+\d+\.\d{{3}} s$", done.stderr, re.M), phase
