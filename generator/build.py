@@ -25,17 +25,10 @@ from typing import Any
 from . import api, incremental
 from .charts import Drawing, Palette, SocialCard, StoryCharts, start_charts, story_charts
 from .figures import SiteFigures, Thresholds, site_figures
+from .files import sync_dirs, sync_tree
 from .load import Content, load_content
 from .problems import Problem
-from .render import (
-    Rendered,
-    Summaries,
-    read_memo,
-    source_files,
-    sync_dirs,
-    sync_tree,
-    write_memo,
-)
+from .render import Rendered, Summaries, read_memo, source_files, write_memo
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -28,7 +28,6 @@ import json
 import math
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from .figures import BUCKETS, StoryFigures
+from .files import write_atomic
 from .model import Factuality, Ownership
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -893,23 +893,9 @@ def render(spec: ChartSpec) -> bytes:
 # --- writing ------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, then rename: readers and concurrent builds
-    see either no file or the whole file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_one(spec: ChartSpec, folder: Path) -> Path:
     path = folder / spec.filename
-    _write_atomic(path, render(spec))
+    write_atomic(path, render(spec))
     return path
 
 

@@ -22,7 +22,8 @@ from pelican.generators import ArticlesGenerator, Generator
 from pelican.urlwrappers import Tag
 from pelican.writers import Writer
 
-from .render import Rendered, robots_txt, sitemap_xml, sync_file
+from .files import sync_file
+from .render import Rendered, robots_txt, sitemap_xml
 from .sanitize import clean_page, clean_story
 
 

@@ -2,17 +2,14 @@
 
 `Rendered` is what the build hands to Pelican (through the plugin): figures,
 chart file names with their text alternatives, sanitized summaries. The `write_*`
-functions put Markdown and pages into the build folder; `sync_file` writes a file
-only when its bytes change, so a rebuild touches only what an edit changed.
+functions put Markdown and pages into the build folder; `files` writes them
+only when their bytes change, so a rebuild touches only what an edit changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from . import api
 from .figures import SiteFigures, StoryFigures
+from .files import sync_file
 from .markdown import story_markdown
 from .model import Outlet
 from .sanitize import inline_html
@@ -132,38 +130,6 @@ def summary_html(figures: StoryFigures) -> str:
     return inline_html(summary_text(figures))
 
 
-def sync_file(path: Path, data: bytes) -> bool:
-    """Write `data` unless the file already holds it; atomic. True when written."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
-
-
-def sync_tree(folder: Path, files: Mapping[str, bytes]) -> int:
-    """Make `folder` hold exactly `files` (relative path → bytes). Returns files written."""
-    written = sum(sync_file(folder / rel, data) for rel, data in files.items())
-    wanted = {folder / rel for rel in files}
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*"), reverse=True):
-            if path.is_file() and path not in wanted:
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-    return written
-
-
 def source_files(site: SiteFigures, pages: Iterable[Path]) -> dict[str, bytes]:
     """What Pelican reads: one Markdown file per story, the editor's pages as they are."""
     files = {
@@ -172,57 +138,6 @@ def source_files(site: SiteFigures, pages: Iterable[Path]) -> dict[str, bytes]:
     for page in pages:
         files[f"pages/{page.name}"] = page.read_bytes()
     return files
-
-
-def sync_dirs(source: Path, target: Path) -> int:
-    """Make `target` a mirror of `source`, touching only files that differ.
-
-    Files are hard-linked (the build never changes a file in place: every write
-    is a new file renamed over the old), so publishing 10,000 files costs links,
-    not copies; across file systems they are copied. Each change is atomic (a
-    temporary name, then a rename). Returns the number of files put in place."""
-    return _sync(str(source), str(target))
-
-
-def _sync(source: str, target: str) -> int:
-    written = 0
-    os.makedirs(target, exist_ok=True)
-    wanted: set[str] = set()
-    for entry in os.scandir(source):
-        wanted.add(entry.name)
-        dst = os.path.join(target, entry.name)
-        if entry.is_dir(follow_symlinks=False):
-            if os.path.isfile(dst):
-                os.unlink(dst)
-            written += _sync(entry.path, dst)
-        elif not _same(entry.stat(), dst):
-            if os.path.isdir(dst):
-                shutil.rmtree(dst)
-            tmp = os.path.join(target, f".{entry.name}.{os.getpid()}.tmp")
-            try:
-                os.link(entry.path, tmp)
-            except OSError:
-                shutil.copy2(entry.path, tmp)
-            os.replace(tmp, dst)
-            written += 1
-    for entry in os.scandir(target):
-        if entry.name not in wanted:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
-    return written
-
-
-def _same(a: os.stat_result, dst: str) -> bool:
-    """The same file (one inode), or a copy with the same size and time."""
-    try:
-        b = os.stat(dst)
-    except FileNotFoundError:
-        return False
-    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or (
-        a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-    )
 
 
 def read_memo(path: Path) -> dict[str, str]:

@@ -11,8 +11,8 @@ import pytest
 from conftest import PROJECT
 
 from generator.build import Options, build
+from generator.files import sync_dirs
 from generator.incremental import Manifest, plan
-from generator.render import sync_dirs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 SETTINGS = {

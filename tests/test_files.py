@@ -1,0 +1,33 @@
+"""Atomic, change-only writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.files import sync_file, sync_tree, write_atomic
+
+
+def test_write_atomic_leaves_no_temporary_file(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "a" / "b.txt", b"x")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["b.txt"]
+
+
+def test_sync_file_writes_only_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    assert sync_file(path, b"{}")
+    inode = path.stat().st_ino
+    assert not sync_file(path, b"{}")
+    assert path.stat().st_ino == inode
+    assert sync_file(path, b"[]") and path.read_bytes() == b"[]"
+    assert path.stat().st_ino != inode  # a new file, never the old one rewritten
+
+
+def test_sync_tree_holds_exactly_the_given_files(tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    (folder / "old").mkdir(parents=True)
+    (folder / "old" / "gone.md").write_text("x", "utf-8")
+    assert sync_tree(folder, {"a.md": b"a", "b/c.md": b"c"}) == 2
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
+        "a.md", "b", "b/c.md"
+    ]
+    assert sync_tree(folder, {"a.md": b"a", "b/c.md": b"c"}) == 0
