@@ -140,6 +140,21 @@ class _Spec:
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
         )
 
+    @property
+    def height_pt(self) -> float:
+        """The drawing's height in points (the width is `_WIDTH` for every chart)."""
+        raise NotImplementedError
+
+    @property
+    def width(self) -> int:
+        """Size in CSS pixels (matplotlib writes points: 1 pt = 4/3 px), for the
+        `<img>` tag, so the page does not move when the chart arrives."""
+        return round(_WIDTH * 4 / 3)
+
+    @property
+    def height(self) -> int:
+        return round(self.height_pt * 4 / 3)
+
     @cached_property
     def filename(self) -> str:
         digest = hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
@@ -165,6 +180,10 @@ class BiasBar(_Spec):
     @property
     def total(self) -> int:
         return self.left + self.center + self.right + self.unrated
+
+    @property
+    def height_pt(self) -> float:
+        return _BAR_HEIGHT + 26
 
     @property
     def alt(self) -> str:
@@ -197,6 +216,10 @@ class Distribution(_Spec):
     @property
     def total(self) -> int:
         return sum(n for _, n in self.items) + self.unrated
+
+    @property
+    def height_pt(self) -> float:
+        return 24.0 + 22.0 * len(self.rows) + 2
 
     @property
     def alt(self) -> str:
@@ -244,6 +267,10 @@ class CoverageTimeline(_Spec):
         return sum(d.total for d in self.days)
 
     @property
+    def height_pt(self) -> float:
+        return 210.0
+
+    @property
     def alt(self) -> str:
         years = len({d.day.year for d in self.days}) > 1
         parts = []
@@ -277,6 +304,14 @@ class SocialCard(_Spec):
     palette: Palette = DEFAULT_PALETTE
     kind = "card"
     extension = "png"
+
+    @property
+    def width(self) -> int:
+        return _CARD[0]
+
+    @property
+    def height(self) -> int:
+        return _CARD[1]
 
     @property
     def alt(self) -> str:
@@ -566,7 +601,7 @@ def _segments(
 
 def _draw_bias(spec: BiasBar) -> Figure:
     pal = spec.palette
-    height = _BAR_HEIGHT + 26
+    height = spec.height_pt
     fig, ax = _canvas("bias", _WIDTH, height)
     box = (0.0, 1.0, float(_WIDTH), float(_BAR_HEIGHT))
     if spec.percents is None:
@@ -635,7 +670,7 @@ def _draw_distribution(spec: Distribution) -> Figure:
     pal = spec.palette
     rows = spec.rows
     row_h, bar_h, top = 22.0, 12.0, 24.0
-    height = top + row_h * len(rows) + 2
+    height = spec.height_pt  # top + row_h * len(rows) + 2
     fig, ax = _canvas("distribution", _WIDTH, height)
     _text(ax, 0, 13, spec.title, size=12, color=pal.text, bold=True)
     label_w = min(max((_text_width(label, 11) for label, _ in rows), default=60), 170)
@@ -673,7 +708,7 @@ def _nice_step(top: int, most: int = 4) -> int:
 
 def _draw_timeline(spec: CoverageTimeline) -> Figure:
     pal = spec.palette
-    height = 210.0
+    height = spec.height_pt
     fig, ax = _canvas("timeline", _WIDTH, height)
     colours = (pal.left, pal.center, pal.right, pal.unrated)
     names = ("Left", "Center", "Right", "Unrated")

@@ -355,3 +355,20 @@ def test_timeline_spec_is_hashable_and_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.undated = 3  # type: ignore[misc]
     assert "The first article broke the story on 1 Jan 2025." in spec.alt
+
+
+def test_the_size_in_pixels_matches_the_drawn_svg() -> None:
+    """`width`/`height` go into the `<img>` tag; they must be the SVG's own size."""
+    import re
+
+    from generator import charts as c
+
+    specs = [
+        c.BiasBar(3, 6, 6, 4, (20, 40, 40)),
+        c.Distribution("factuality", "Factuality", (("High", 3), ("Mixed", 1)), 2),
+    ]
+    for spec in specs:
+        svg = c.render_svg(spec).decode()
+        width, height = (float(v) for v in re.search(
+            r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+        assert (spec.width, spec.height) == (round(width * 4 / 3), round(height * 4 / 3))
