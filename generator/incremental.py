@@ -1,13 +1,14 @@
 """Which pages a rebuild must render: a pure plan from the last build's manifest.
 
 Every story gets two keys. Its *card key* covers what other pages show of it
-(title, dates, summary, topics, figures, which outlets cite it); its *page key*
+(title, dates, summary, topics, location, figures, its articles as outlet profiles
+list them); its *page key*
 covers its own page (the whole story, its charts, its related stories). The *site
 key* covers what every page shows: code, theme, settings, registry, editor pages
 and every card key in order. When the site key is unchanged, only the pages of
 stories whose page key changed (and the feeds that carry them) are rendered again;
-anything else is a full build. The usual editor change (a key point reworded, a
-source added from an outlet already cited...) is therefore a few files.
+anything else is a full build. The usual editor change (a key point, a perspective,
+the timeline or an excerpt reworded) is therefore a few files.
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ def card_key(figures: StoryFigures, charts: Any = None) -> str:
             "updated": story.updated,
             "summary": story.summary or story.key_points[0],  # what cards show
             "topics": story.topics,
+            "location": story.location,
             "bias": api.bias_json(figures.bias),
             "articles": figures.coverage.articles,
             "blindspot": figures.blindspot,
-            "entries": [(e.source.outlet, e.bias) for e in figures.entries],
+            # outlet profiles list each story's articles from that outlet
+            "entries": [
+                (e.source.outlet, e.bias, e.source.title, e.source.url) for e in figures.entries
+            ],
             "chart": getattr(getattr(charts, "bias", None), "filename", None),
             "card": getattr(getattr(charts, "card", None), "filename", None),
         }

@@ -154,3 +154,27 @@ def test_sync_links_new_files_removes_gone_ones_and_keeps_the_rest(tmp_path: Pat
     assert _tree(target) == {"a/keep.html": b"keep", "new.html": b"new"}
     assert (target / "a" / "keep.html").stat().st_ino == kept  # same bytes: untouched
     assert os.path.samefile(source / "new.html", target / "new.html")  # a link, not a copy
+
+
+def test_every_kind_of_edit_rebuilds_to_what_a_cold_build_gives(tmp_path: Path) -> None:
+    """Edits that other pages show (a headline on outlet profiles, a location on
+    cards) and edits they do not (an excerpt, a perspective): each rebuild equals a
+    cold build of the same content."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    opts = Options(content=content, output=tmp_path / "out", work=tmp_path / "w",
+                   cache=tmp_path / "c", search=False)
+    build(opts)
+    story = content / "stories" / "harbour-strike.yaml"
+    edits = [("title: The cost of the strike", "title: The true cost of the strike"),
+             ("excerpt: Workers walked out at dawn.", "excerpt: They walked out at dawn."),
+             ("sources: [7]", "sources: [6, 7]")]
+    for n, (old, new) in enumerate(edits):
+        text = story.read_text("utf-8")
+        assert old in text, old
+        story.write_text(text.replace(old, new, 1), "utf-8")
+        build(opts)
+        cold = tmp_path / f"cold{n}"
+        build(Options(content=content, output=cold, work=tmp_path / f"cw{n}", cache=None,
+                      search=False))
+        assert _tree(tmp_path / "out") == _tree(cold), (old, new)
