@@ -25,7 +25,7 @@ from typing import Any
 from . import api, incremental
 from .charts import Drawing, Palette, SocialCard, StoryCharts, start_charts, story_charts
 from .figures import SiteFigures, Thresholds, site_figures
-from .files import sync_dirs, sync_tree
+from .files import link_tree, sync_dirs, sync_tree
 from .load import Content, load_content
 from .problems import Problem
 from .render import Rendered, Summaries, read_memo, source_files, write_memo
@@ -157,7 +157,7 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
         with report.phase("search"):
             index_search(site_dir)
     with report.phase("publish"):
-        report.written = publish(site_dir, options.output)
+        report.written = publish(site_dir, options.output, full=selected is None)
     incremental.write_manifest(manifest_path, current)
     write_memo(summaries_path, summaries.current())
 
@@ -334,8 +334,25 @@ def index_search(site: Path) -> None:
         raise BuildFailed(f"search indexing failed:\n{done.stdout}{done.stderr}")
 
 
-def publish(site: Path, output: Path) -> int:
-    """Bring `output` in line with the finished site, writing only files that
-    differ (each one atomically) and removing those that are gone. Runs only
-    after everything succeeded, so a failed build never touches `output`."""
-    return sync_dirs(site, output)
+def publish(site: Path, output: Path, full: bool = True) -> int:
+    """Put the finished site in place; runs only after everything succeeded.
+
+    After a full build (or when there is no output yet) the whole site replaces
+    `output` in one step: a staging folder of hard links beside it, then two
+    renames. After an incremental build the few changed files are linked in one
+    by one (each atomically) and gone ones removed, instead of deleting and
+    recreating thousands of files for a handful of changes."""
+    if output.is_dir() and not full:
+        return sync_dirs(site, output)
+    staging = output.parent / f".{output.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        written = link_tree(site, staging)
+        old = output.parent / f".{output.name}.old-{os.getpid()}"
+        if output.exists():
+            os.replace(output, old)
+        os.replace(staging, output)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written

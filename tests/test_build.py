@@ -24,8 +24,9 @@ BAD_STORY = STORY.replace("  - outlet: guardian\n", "  - outlet: guardain\n")
 
 
 def options(tmp_path: Path, content: Path, **kwargs: object) -> Options:
+    kwargs.setdefault("cache", None)
     return Options(content=content, output=tmp_path / "out", work=tmp_path / "work",
-                   cache=None, **kwargs)  # type: ignore[arg-type]
+                   **kwargs)  # type: ignore[arg-type]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -204,3 +205,53 @@ def test_timings_name_each_phase_through_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for phase in ("load", "figures", "render", "pelican", "search", "publish"):
         assert re.search(rf"^\s*{phase}\s+\d+\.\d{{3}} s$", done.stderr, re.M), phase
+
+
+def test_a_full_build_replaces_the_output_in_one_rename(
+    tmp_path: Path, old_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never half a site: the finished one (searchable, complete) moves in whole."""
+    import os
+
+    import generator.build as build_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    moves: list[tuple[str, str, bool]] = []
+    real_replace = os.replace
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        src, dst = Path(src), Path(dst)
+        if src.parent == tmp_path or dst.parent == tmp_path:  # the output and its siblings
+            complete = all((src / p).is_file() for p in (
+                "index.html", "api/stories.json", "stories/talks/index.html",
+                "robots.txt", "pagefind/pagefind-entry.json"))
+            moves.append((src.name, dst.name, complete))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", replace)
+    build(options(tmp_path, content))
+    pid = os.getpid()
+    assert moves == [
+        ("out", f".out.old-{pid}", False),  # the old site moves aside…
+        (f".out.staging-{pid}", "out", True),  # …and the finished one (searchable) in
+    ]
+    assert leftovers(tmp_path) == []
+
+
+def test_an_incremental_build_links_in_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.build as build_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache")
+    build(opts)
+    story = content / "stories" / "talks.yaml"
+    story.write_text(story.read_text("utf-8").replace("Nothing was agreed.", "No deal."), "utf-8")
+    swaps: list[str] = []
+    monkeypatch.setattr(build_module.shutil, "rmtree",
+                        lambda path, **_: swaps.append(str(path)))
+    report = build(opts)
+    assert not report.full and swaps == [str(tmp_path / "work" / "site" / "pagefind")]
+    assert 0 < report.written < 20
+    assert "No deal." in (tmp_path / "out" / "stories" / "talks" / "index.html").read_text("utf-8")
