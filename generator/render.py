@@ -125,11 +125,6 @@ def summary_text(figures: StoryFigures) -> str:
     return figures.story.summary or split_citations(figures.story.key_points[0])[0]
 
 
-def summary_html(figures: StoryFigures) -> str:
-    """The card and feed summary as safe HTML."""
-    return inline_html(summary_text(figures))
-
-
 def source_files(site: SiteFigures, pages: Iterable[Path]) -> dict[str, bytes]:
     """What Pelican reads: one Markdown file per story, the editor's pages as they are."""
     files = {
