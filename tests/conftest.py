@@ -56,6 +56,29 @@ sources:
 """
 
 
+#: The figures of content-format.md §3's example `/api/stories/<slug>.json` (the
+#: spec's first worked example: 3 Left, 6 Center, 6 Right, 4 unrated). Reuters
+#: (07:02Z) ties with a source at 09:02+02:00, the same instant, later in the list:
+#: ties go by list order.
+SPEC_STORY_JSON = {
+    "slug": "istanbul-peace-talks",
+    "date": "2025-05-16T00:00:00+00:00",
+    "updated": None,
+    "url": "/stories/istanbul-peace-talks/",
+    "topics": ["Russia-Ukraine War"],
+    "articles": 19,
+    "outlets": 17,
+    "bias": {"left": {"count": 3, "percent": 20},
+             "center": {"count": 6, "percent": 40},
+             "right": {"count": 6, "percent": 40},
+             "unrated": 4},
+    "factuality": {"very-high": 2, "high": 9, "unrated": 8},
+    "ownership": {"media-conglomerate": 7, "unrated": 12},
+    "blindspot": None,
+    "broke_the_news": {"outlet": "reuters", "published": "2025-05-16T07:02:00+00:00"},
+}
+
+
 def write_content(
     root: Path,
     outlets: str | bytes | None = OUTLETS,

@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import SPEC_STORY_JSON
 
 from generator.api import (
     bias_json,
@@ -78,23 +79,7 @@ def spec_figures() -> Any:
     return story_figures(spec_story(), OUTLETS, RULE)
 
 
-SPEC = {
-    "slug": "istanbul-peace-talks",
-    "date": "2025-05-16T00:00:00+00:00",
-    "updated": None,
-    "url": "/stories/istanbul-peace-talks/",
-    "topics": ["Russia-Ukraine War"],
-    "articles": 19,
-    "outlets": 17,
-    "bias": {"left": {"count": 3, "percent": 20},
-             "center": {"count": 6, "percent": 40},
-             "right": {"count": 6, "percent": 40},
-             "unrated": 4},
-    "factuality": {"very-high": 2, "high": 9, "unrated": 8},
-    "ownership": {"media-conglomerate": 7, "unrated": 12},
-    "blindspot": None,
-    "broke_the_news": {"outlet": "reuters", "published": "2025-05-16T07:02:00+00:00"},
-}
+SPEC = SPEC_STORY_JSON
 
 _DATE = {"type": "string",
          "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$"}
