@@ -255,3 +255,25 @@ def test_an_incremental_build_links_in_only_what_changed(
     assert not report.full and swaps == [str(tmp_path / "work" / "site" / "pagefind")]
     assert 0 < report.written < 20
     assert "No deal." in (tmp_path / "out" / "stories" / "talks" / "index.html").read_text("utf-8")
+
+
+def test_two_builds_at_once_share_work_and_cache_safely(tmp_path: Path) -> None:
+    """The work folder is locked, cache entries and output files are replaced
+    atomically: two concurrent builds both succeed and leave one whole site."""
+    import subprocess
+    import sys
+
+    fixture = Path(__file__).parent / "fixtures" / "site"
+    command = [sys.executable, "-m", "generator.cli", "build", "--content", str(fixture),
+               "--output", str(tmp_path / "out"), "--work", str(tmp_path / "work"),
+               "--cache", str(tmp_path / "cache"), "--no-search"]
+    runs = [subprocess.Popen(command, cwd=PROJECT, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    built = snapshot(tmp_path / "out")
+    alone = tmp_path / "alone"
+    build(Options(content=fixture, output=alone, work=tmp_path / "w2", search=False))
+    assert {k: v[0] for k, v in built.items()} == {k: v[0] for k, v in snapshot(alone).items()}
+    assert leftovers(tmp_path) == []
