@@ -605,3 +605,20 @@ def test_pages_link_to_each_other(paginated_site: Path) -> None:
     assert "/page/2/" in paths(first)
     assert {"/", "/page/3/"} <= paths(second)
     assert "/page/2/" in paths(third)
+
+
+@pytest.mark.parametrize(
+    ("slug", "sentence"),
+    [
+        # The seed's phrasing for the spec's second example (1 Left, 3 Center, 3 Right).
+        ("budget-vote", "14% of the sources lean Left, 43% of the sources are Center, "
+                        "43% of the sources lean Right."),
+        ("istanbul-peace-talks", "20% of the sources lean Left, 40% of the sources are "
+                                 "Center, 40% of the sources lean Right."),
+        ("unrated-only", "Not enough rated sources"),
+    ],
+)
+def test_story_page_states_the_bias_in_words(built_site: Path, slug: str, sentence: str) -> None:
+    page = (built_site / "stories" / slug / "index.html").read_text("utf-8")
+    found = re.search(r'class="bias-sentence">([^<]*)<', page)
+    assert found and found.group(1).startswith(sentence)
