@@ -101,48 +101,33 @@ def build(options: Options, progress: Callable[[str], None] = lambda _: None) ->
 
 def _build_locked(options: Options, content: Content, report: Report) -> None:
     source, site_dir = options.work / "content", options.work / "site"
-    # Keyed by code too: a change to the sanitizer must not serve old HTML.
-    summaries_path = options.work / f"summaries-{incremental.code_digest()}.json"
-    fresh = options.work / "site.new"
     source.mkdir(parents=True, exist_ok=True)
     settings = read_settings(options.settings, _overrides(options, source))
     with report.phase("figures"), gc_paused():
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with report.phase("render"):
-        files = source_files(site, content.pages)
-        sync_tree(source / "stories", _prefixed(files, "stories/"))
-        sync_tree(source / "pages", _prefixed(files, "pages/"))
-        summaries = Summaries(site, read_memo(summaries_path))
-        charts = story_chart_specs(site, settings)
-        drawings = start_story_charts(charts, settings, source)
-        rendered = Rendered(
-            site=site,
-            outlets=content.outlets,
-            charts=charts,
-            cards=(
-                {slug: c.card.filename for slug, c in charts.items()}
-                if settings.get("PARALLAX_SOCIAL_CARDS", True)
-                else {}
-            ),
-            summaries=summaries,
-            colors=settings.get("PARALLAX_COLORS", {}),
-            related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
+        rendered, drawings = _render(options, content, site, settings, source)
+        current = incremental.manifest(
+            site, rendered.charts, rendered.related_limit, _inputs(options, content, settings)
         )
         manifest_path = options.work / "manifest.json"
-        current = incremental.manifest(
-            site, charts, rendered.related_limit, _inputs(options, content, settings)
-        )
         previous = incremental.read_manifest(manifest_path) if site_dir.is_dir() else None
         manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next time
-        selected = incremental.plan(previous, current, settings) if options.cache else None
-    report.full = selected is None
-    target = fresh if selected is None else site_dir
-    if selected is None:
-        shutil.rmtree(fresh, ignore_errors=True)
+        if options.cache is None:
+            previous = None  # a cold build: everything
+        rendered = dataclasses.replace(
+            rendered,
+            selected=incremental.plan(previous, current, settings),
+            changed=incremental.changed(previous, current),
+        )
+    report.full = rendered.selected is None
+    # A full build renders into a fresh folder; an incremental one into the last site.
+    target = options.work / "site.new" if report.full else site_dir
+    if report.full:
+        shutil.rmtree(target, ignore_errors=True)
     settings["OUTPUT_PATH"] = str(target)
-    changed = None if selected is None else _changed(previous, current)
-    settings["PARALLAX"] = dataclasses.replace(rendered, selected=selected, changed=changed)
+    settings["PARALLAX"] = rendered
     try:
         with report.phase("pelican"):
             run_pelican(settings)
@@ -151,22 +136,46 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
             for drawing in drawings:
                 drawing.wait()
     place_charts(source, target)
-    if selected is None:
-        _replace_dir(fresh, site_dir)
+    if report.full:
+        _replace_dir(target, site_dir)
     if options.search:
         with report.phase("search"):
             index_search(site_dir)
     with report.phase("publish"):
-        report.written = publish(site_dir, options.output, full=selected is None)
+        report.written = publish(site_dir, options.output, full=report.full)
     incremental.write_manifest(manifest_path, current)
-    write_memo(summaries_path, summaries.current())
+    assert isinstance(rendered.summaries, Summaries)
+    write_memo(_memo_path(options.work), rendered.summaries.current())
 
 
-def _changed(
-    previous: incremental.Manifest | None, current: incremental.Manifest
-) -> frozenset[str]:
-    old = previous.pages if previous else {}
-    return frozenset(slug for slug, key in current.pages.items() if old.get(slug) != key)
+def _render(
+    options: Options, content: Content, site: SiteFigures, settings: dict[str, Any],
+    source: Path,
+) -> tuple[Rendered, list[Drawing]]:
+    """Markdown and pages into the build folder, charts started in the background,
+    and what Pelican's plugin will read."""
+    files = source_files(site, content.pages)
+    sync_tree(source / "stories", _prefixed(files, "stories/"))
+    sync_tree(source / "pages", _prefixed(files, "pages/"))
+    charts = story_chart_specs(site, settings)
+    drawings = start_story_charts(charts, settings, source)
+    cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
+    rendered = Rendered(
+        site=site,
+        outlets=content.outlets,
+        charts=charts,
+        cards={slug: c.card.filename for slug, c in charts.items()} if cards else {},
+        summaries=Summaries(site, read_memo(_memo_path(options.work))),
+        colors=settings.get("PARALLAX_COLORS", {}),
+        related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
+    )
+    return rendered, drawings
+
+
+def _memo_path(work: Path) -> Path:
+    """Remembered summaries, keyed by code too: a change to the sanitizer must not
+    serve old HTML."""
+    return work / f"summaries-{incremental.code_digest()}.json"
 
 
 def place_charts(source: Path, site: Path) -> None:

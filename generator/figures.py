@@ -226,7 +226,18 @@ class SiteFigures:
         return tuple(s for s in self.stories if s.blindspot is side)
 
     def related(self, figures: StoryFigures, limit: int = 5) -> tuple[StoryFigures, ...]:
-        """Stories sharing the most topics, then the newest."""
+        """Stories sharing the most topics, then the newest (worked out once per story:
+        the incremental plan and the story page both ask)."""
+        key = (figures.slug, limit)
+        if key not in self._related:
+            self._related[key] = self._find_related(figures, limit)
+        return self._related[key]
+
+    @functools.cached_property
+    def _related(self) -> dict[tuple[str, int], tuple[StoryFigures, ...]]:
+        return {}
+
+    def _find_related(self, figures: StoryFigures, limit: int) -> tuple[StoryFigures, ...]:
         shared: Counter[str] = Counter()
         for topic in figures.topics:
             for other in self._by_topic_slug.get(topic.slug, ()):

@@ -112,18 +112,25 @@ def manifest(
     )
 
 
-def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, Any]) -> Selection:
-    """The output paths to render again, or None for a full build."""
+def changed(previous: Manifest | None, current: Manifest) -> frozenset[str] | None:
+    """Stories whose page changed; None when every page did (a full build)."""
     if previous is None or previous.site != current.site:
         return None
-    changed = [slug for slug, key in current.pages.items() if previous.pages.get(slug) != key]
+    return frozenset(s for s, key in current.pages.items() if previous.pages.get(s) != key)
+
+
+def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, Any]) -> Selection:
+    """The output paths to render again, or None for a full build."""
+    changed_slugs = changed(previous, current)
+    if changed_slugs is None:
+        return None
     selected: set[str] = set()
-    for slug in changed:
+    for slug in sorted(changed_slugs):
         selected.add(str(settings["ARTICLE_SAVE_AS"]).format(slug=slug))
         for topic in current.topics.get(slug, ()):
             if settings.get("TAG_FEED_ATOM"):
                 selected.add(str(settings["TAG_FEED_ATOM"]).format(slug=topic))
-    if changed and settings.get("FEED_ALL_ATOM"):
+    if changed_slugs and settings.get("FEED_ALL_ATOM"):
         selected.add(str(settings["FEED_ALL_ATOM"]))
     return frozenset(selected)
 
