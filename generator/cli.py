@@ -119,7 +119,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.content.is_dir():
         print(f"parallax serve: no content folder at {args.content}", file=sys.stderr)
         return 2
-    options = Options(content=args.content, output=args.output, work=args.work)
+    options = Options(
+        content=args.content, output=args.output, work=args.work, settings=args.settings
+    )
     serve(options, args.host, args.port, lambda found: print_problems(list(found), "text"))
     return 0
 
@@ -214,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
     _content_arg(serve)
     serve.add_argument("--output", type=Path, default=PROJECT / "output", metavar="DIR")
     serve.add_argument("--work", type=Path, default=PROJECT / "build", metavar="DIR")
+    serve.add_argument("--settings", type=Path, default=PROJECT / "pelicanconf.py",
+                       metavar="FILE", help="Pelican settings; its theme is watched too")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)

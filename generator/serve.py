@@ -43,7 +43,8 @@ def rebuild(options: Options, report: Callable[[Iterable[Problem]], None]) -> bo
 
 
 def watched(options: Options) -> list[Path]:
-    """Content, theme and settings: everything a build reads."""
+    """Content, theme and settings: everything a build reads (publishconf.py
+    imports pelicanconf.py, so both are watched)."""
     theme = options.settings.parent / "theme"
     paths = [options.content, options.settings, options.settings.parent / "pelicanconf.py"]
     return sorted({p for p in (*paths, theme) if p.exists()})

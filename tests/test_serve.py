@@ -81,3 +81,33 @@ def test_serve_builds_serves_and_rebuilds_on_edit(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert "http://127.0.0.1" in output
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="shared examples not present")
+def test_serve_rebuilds_when_the_theme_or_the_settings_change(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "theme", project / "theme")
+    shutil.copy(PROJECT / "pelicanconf.py", project / "pelicanconf.py")
+    content = tmp_path / "content"
+    shutil.copytree(EXAMPLE, content)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator.cli", "serve", "--content", str(content),
+         "--output", str(tmp_path / "out"), "--work", str(tmp_path / "work"),
+         "--settings", str(project / "pelicanconf.py"), "--port", str(port)],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert _wait_for(lambda: _get(url))
+        base = project / "theme" / "templates" / "base.html"
+        base.write_text(base.read_text("utf-8").replace(
+            "</body>", "<!-- theme edited --></body>"), "utf-8")
+        assert _wait_for(lambda: "theme edited" in (_get(url) or ""))
+        conf = project / "pelicanconf.py"
+        conf.write_text(conf.read_text("utf-8").replace(
+            'SITENAME = "Parallax"', 'SITENAME = "Parallax Preview"'), "utf-8")
+        assert _wait_for(lambda: "Parallax Preview" in (_get(url) or ""))
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
