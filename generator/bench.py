@@ -10,8 +10,8 @@ For each size, in one run and side by side:
   same stories written as plain Markdown pages;
 * a COLD `parallax build` (empty work folder and output), without the search index,
   then Pagefind alone on its output (so each one's peak memory is its own);
-* `parallax build` again after editing one key point of one story, with the
-  search index, as an editor runs it; the edit must show in the story's page.
+* `parallax build` again after editing one key point of one story, once without
+  and once with the search index; the edit must show in the story's page.
 
 Every step is a child process: its time is wall-clock from start to exit, its peak
 memory is `ru_maxrss` from `wait4` (the largest single process of its tree), and a
