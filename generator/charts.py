@@ -30,6 +30,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from functools import cache, cached_property
@@ -992,6 +993,11 @@ class Drawing:
             try:
                 for future in self._futures:
                     future.result()
+            except BrokenProcessPool:
+                # Workers could not start (e.g. a __main__ they cannot import again):
+                # draw what is still missing here rather than fail the build.
+                present = set(os.listdir(self._folder))
+                _write_batch([s for s in self._todo if s.filename not in present], self._folder)
             finally:
                 self._pool.shutdown()
         self._todo = []

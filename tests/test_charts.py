@@ -372,3 +372,32 @@ def test_the_size_in_pixels_matches_the_drawn_svg() -> None:
         width, height = (float(v) for v in re.search(
             r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
         assert (spec.width, spec.height) == (round(width * 4 / 3), round(height * 4 / 3))
+
+
+def test_a_broken_worker_pool_falls_back_to_drawing_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that cannot start (say, a `__main__` they cannot import again) must
+    not fail the build: the missing charts are drawn in the building process."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from generator import charts as c
+    from generator.figures import largest_remainder
+
+    class BrokenPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def submit(self, *args: object) -> Future[int]:
+            future: Future[int] = Future()
+            future.set_exception(BrokenProcessPool("no workers"))
+            return future
+
+        def shutdown(self) -> None:
+            pass
+
+    monkeypatch.setattr(c, "ProcessPoolExecutor", BrokenPool)
+    specs = [c.BiasBar(n, 1, 1, 0, largest_remainder((n, 1, 1))) for n in range(1, 12)]
+    paths = c.write_charts(specs, tmp_path, jobs=2)
+    assert all(p.is_file() for p in paths) and len(set(paths)) == len(specs)
