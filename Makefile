@@ -2,17 +2,25 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+PINS := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(PINS)
+TEST_STAMP := $(VENV)/.installed-test-$(PINS)
 CONTENT ?= content
 OUTPUT ?= output
 
 .PHONY: html test lint serve publish check schema bench clean
 
+# The site needs the project's dependencies; the tests add theirs (Playwright,
+# the Nu HTML checker, linters) only when tests are run.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 html: $(STAMP)
@@ -37,7 +45,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/parallax bench $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check generator tests pelicanconf.py publishconf.py
 	$(BIN)/mypy
 
