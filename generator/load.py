@@ -28,7 +28,15 @@ from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
 from .problems import Problem, Severity, did_you_mean
-from .rules import Finding, Loc, story_findings, story_warnings, unknown_outlet
+from .rules import (
+    Finding,
+    Loc,
+    findings,
+    raw_facts,
+    story_findings,
+    story_warnings,
+    unknown_outlet,
+)
 
 _STD = "tag:yaml.org,2002:"
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
@@ -403,6 +411,12 @@ def story_alone(doc: Document, stem: str) -> tuple[Story | None, list[Problem]]:
     if bad_stem:
         problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
     if story is None or bad_stem:
+        # Cross-field rules too, on what the raw data says: one run, every problem.
+        known = {(p.line, p.col, p.message) for p in problems}
+        for finding in findings(raw_facts(doc.data)):
+            problem = _problem(doc, finding)
+            if (problem.line, problem.col, problem.message) not in known:
+                problems.append(problem)
         return None, problems
     if story.slug is None:
         story = story.model_copy(update={"slug": stem})

@@ -562,3 +562,25 @@ def test_an_offset_is_kept() -> None:
     )
     assert story.date.utcoffset() == timedelta(hours=2)
     assert story.date.tzinfo == timezone(timedelta(hours=2))
+
+
+def test_cross_field_errors_come_in_the_same_run_as_field_errors(tmp_path: Path) -> None:
+    """A story with a bad URL also gets its out-of-range citation, duplicate URL and
+    `updated` before `date` reported now, not after the URL is fixed."""
+    story = STORY.replace("url: https://example.org/c", "url: ftp://example.org/c")
+    story = story.replace("Nothing was agreed. [3]", "Nothing was agreed. [4]")
+    story = story.replace("url: https://example.org/b", "url: https://example.org/a")
+    story = story.replace("updated: 2025-05-17T09:30:00Z", "updated: 2025-05-15")
+    root = write_content(tmp_path / "c", OUTLETS, {"talks": story})
+    messages = [p.message for p in load_content(root).errors]
+    assert any(m.startswith("sources[2].url:") for m in messages), messages
+    assert "key_points[1]: citation [4] does not match a source (this story has 3)" in messages
+    assert "sources[1].url: duplicate URL (same as sources[0].url)" in messages
+    assert any(m.startswith("updated: 2025-05-15") for m in messages), messages
+
+
+def test_raw_rules_stay_silent_where_the_data_is_unusable(tmp_path: Path) -> None:
+    story = STORY.replace("sources:\n", "sources: oops\nold_sources:\n", 1)
+    root = write_content(tmp_path / "c", OUTLETS, {"talks": story})
+    messages = [p.message for p in load_content(root).errors]
+    assert not any("citation" in m for m in messages), messages
