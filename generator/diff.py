@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .figures import StoryFigures, Thresholds, story_figures
 from .model import Bucket, Outlet, Story
-from .problems import Problem
+from .problems import Problem, errors
 from .report import Loaded, bias_line, load_lenient, shown
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -76,11 +76,11 @@ class Diff:
 
     @property
     def base_errors(self) -> int:
-        return sum(1 for p in self.base_problems if p.severity == "error")
+        return len(errors(self.base_problems))
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return errors(self.problems)
 
     def of(self, kind: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind]

@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
-from .problems import Problem, Severity, did_you_mean
+from .problems import Problem, Severity, did_you_mean, errors
 from .rules import (
     Finding,
     Loc,
@@ -118,19 +118,24 @@ class Content:
     paths: Mapping[str, Path]  # slug → file it came from
     pages: tuple[Path, ...]
 
-    @property
-    def published(self) -> tuple[Story, ...]:
-        return tuple(s for s in self.stories if not s.draft)
-
 
 @dataclass(frozen=True)
 class Result:
-    content: Content | None
+    """What loading found: every problem, and what validated. `content` is there
+    only when nothing is wrong (what builds use); `valid` always holds the outlets
+    and stories that passed on their own (what `parallax outlet` and `diff` use
+    when other files have errors)."""
+
+    valid: Content
     problems: tuple[Problem, ...]
 
     @property
+    def content(self) -> Content | None:
+        return None if self.errors else self.valid
+
+    @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
+        return errors(self.problems)
 
     @property
     def warnings(self) -> list[Problem]:
@@ -515,13 +520,7 @@ def load_content(root: Path, cache: Path | None = None) -> Result:
     if registry is not None and not unreadable:
         problems += _unused_outlets(registry, outlets, cited)
     pages = tuple(sorted((root / "pages").glob("*.md"))) if (root / "pages").is_dir() else ()
-    has_errors = any(p.severity is Severity.ERROR for p in problems)
-    content = (
-        None
-        if has_errors
-        else Content(root, outlets, tuple(stories), paths, pages)
-    )
-    return Result(content, tuple(_ordered(problems)))
+    return Result(Content(root, outlets, tuple(stories), paths, pages), tuple(_ordered(problems)))
 
 
 def _registry_file(

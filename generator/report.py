@@ -20,9 +20,9 @@ from .figures import (
     largest_remainder,
     story_figures,
 )
-from .load import _YamlProblem, load_content, load_outlets, load_story, read_document, story_files
+from .load import load_content
 from .model import Outlet, Story
-from .problems import Problem, Severity, did_you_mean
+from .problems import Problem, did_you_mean, errors
 
 
 @dataclass(frozen=True)
@@ -37,38 +37,17 @@ class Loaded:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
+        return errors(self.problems)
 
 
 def load_lenient(root: Path) -> Loaded:
+    """The content as far as it validates: stories with errors, or citing an outlet
+    the registry lacks (their figures cannot be computed), are left out."""
     result = load_content(root)
-    if result.content is not None:
-        c = result.content
-        return Loaded(root, c.outlets, c.stories, c.paths, result.problems)
-    outlets: dict[str, Outlet] = {}
-    declared: set[str] | None = None
-    try:
-        registry = read_document(root / "outlets.yaml")
-        outlets, _ = load_outlets(registry)
-        if isinstance(registry.data, dict):
-            declared = set(registry.data)
-    except (_YamlProblem, OSError):
-        pass
-    stories: list[Story] = []
-    paths: dict[str, Path] = {}
-    for path in story_files(root):
-        try:
-            doc = read_document(path)
-        except (_YamlProblem, OSError):
-            continue
-        story, _ = load_story(doc, outlets, path.stem, declared)
-        if story is None or story.slug is None or story.slug in paths:
-            continue
-        if any(s.outlet not in outlets for s in story.sources):
-            continue  # its figures cannot be computed
-        stories.append(story)
-        paths[story.slug] = path
-    return Loaded(root, outlets, tuple(stories), paths, result.problems)
+    valid = result.valid
+    keep = [s for s in valid.stories if all(src.outlet in valid.outlets for src in s.sources)]
+    paths = {s.slug: valid.paths[s.slug] for s in keep if s.slug is not None}
+    return Loaded(root, valid.outlets, tuple(keep), paths, result.problems)
 
 
 # --- the outlet report --------------------------------------------------------

@@ -150,3 +150,21 @@ def test_report_api(content: Path) -> None:
     with pytest.raises(UnknownOutlet):
         outlet_report(loaded, "nope")
     assert suggest("bbc", {}) == ""
+
+
+def test_lenient_loading_keeps_what_validated_without_reading_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One pass over the files: a broken neighbour does not make the report re-read
+    the folder (the loader hands over what validated)."""
+    import generator.load as load_module
+    from generator.report import load_lenient
+
+    root = write_content(tmp_path / "c", OUTLETS, {"good": STORY, "bad": "title: [\n"})
+    reads: list[str] = []
+    real = load_module.read_document
+    monkeypatch.setattr(load_module, "read_document",
+                        lambda path, raw=None: reads.append(path.name) or real(path, raw))
+    loaded = load_lenient(root)
+    assert [s.slug for s in loaded.stories] == ["good"] and loaded.errors
+    assert sorted(reads) == ["bad.yaml", "good.yaml", "outlets.yaml"]
