@@ -251,10 +251,6 @@ class Perspective(_Strict):
             raise ValueError("give exactly one of `side` or `actor`")
         return self
 
-    @property
-    def who(self) -> str:
-        return self.actor if self.actor is not None else f"The {self.side} side"
-
 
 class TimelineEntry(_Strict):
     date: Timestamp

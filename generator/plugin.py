@@ -50,7 +50,7 @@ def attach_stories(generator: ArticlesGenerator) -> None:
         for topic in rendered.site.topics
     }
     for article in generator.articles:
-        figures = rendered.story(article.metadata["story"])
+        figures = rendered.site.story(article.metadata["story"])
         article.figures = figures
         article.story = figures.story
         article.charts = rendered.charts.get(figures.slug)

@@ -38,14 +38,6 @@ class Rendered:
     selected: frozenset[str] | None = None
     #: Stories whose page changed since the last build; None: all of them.
     changed: frozenset[str] | None = None
-    _by_slug: dict[str, StoryFigures] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        self._by_slug.update((s.slug, s) for s in self.site.stories)
-
-    def story(self, slug: str) -> StoryFigures:
-        return self._by_slug[slug]
-
     def write_api(self, output: str | Path) -> None:
         """The JSON files; in an incremental build only the changed stories' own."""
         for relative, text in api.files(self.site, self.outlets, self.changed).items():
@@ -97,9 +89,10 @@ class Summaries(Mapping[str, str]):
         self.memo = {} if memo is None else memo
 
     def __getitem__(self, slug: str) -> str:
-        key = self._key(self._site.story(slug))
+        figures = self._site.story(slug)
+        key = self._key(figures)
         if key not in self.memo:
-            self.memo[key] = inline_html(summary_text(self._site.story(slug)))
+            self.memo[key] = inline_html(summary_text(figures))
         return self.memo[key]
 
     def current(self) -> dict[str, str]:

@@ -162,9 +162,7 @@ def test_a_perspective_has_a_side_or_an_actor(data: dict[str, Any]) -> None:
         Perspective.model_validate(data)
 
 
-def test_perspective_who_and_indexes() -> None:
-    assert Perspective(side="left", text="t").who == "The left side"
-    assert Perspective(actor="Kremlin", text="t", sources=[1, 2]).who == "Kremlin"
+def test_perspective_source_indexes_start_at_one() -> None:
     assert error_locs({"side": "left", "text": "t", "sources": [0]}, Perspective) == [
         ("sources", 0)
     ]
