@@ -25,7 +25,7 @@ from typing import Any
 from . import api, incremental
 from .charts import Drawing, Palette, SocialCard, StoryCharts, start_charts, story_charts
 from .figures import SiteFigures, Thresholds, site_figures
-from .files import link_tree, sync_dirs, sync_tree
+from .files import files_digest, link_tree, sync_dirs, sync_tree
 from .load import Content, load_content
 from .problems import Problem
 from .render import Rendered, Summaries, read_memo, source_files, write_memo
@@ -218,9 +218,10 @@ def _inputs(options: Options, content: Content, settings: dict[str, Any]) -> lis
     """Digests of what every page depends on, besides the stories themselves."""
     theme = Path(str(settings.get("THEME", PROJECT / "theme")))
     return [
-        incremental.files_digest(p for p in theme.rglob("*") if p.is_file()),
+        files_digest((p for p in theme.rglob("*") if p.is_file()), theme),
         incremental.code_digest(),
-        incremental.files_digest([options.settings, *content.pages]),
+        files_digest([options.settings], options.settings.parent),
+        files_digest(content.pages, content.root),
         incremental.settings_digest(settings),
         incremental.digest(api.outlets_json(content.outlets)),
     ]

@@ -7,10 +7,11 @@ rebuild touches only what an edit changed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
@@ -118,3 +119,13 @@ def link_tree(source: Path, target: Path) -> int:
                 shutil.copy2(os.path.join(folder, name), here / name)
             count += 1
     return count
+
+
+def files_digest(paths: Iterable[Path], root: Path) -> str:
+    """A digest of files' names (relative to `root`, so the same tree in another
+    checkout gives the same digest) and bytes: code, theme, settings, pages."""
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]

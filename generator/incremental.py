@@ -23,6 +23,7 @@ from typing import Any
 
 from . import api
 from .figures import SiteFigures, StoryFigures
+from .files import files_digest
 
 Selection = frozenset[str] | None  # output paths to render; None: all of them
 
@@ -76,19 +77,11 @@ def page_key(figures: StoryFigures, site: SiteFigures, charts: Any, limit: int) 
     )
 
 
-def files_digest(paths: Iterable[Path]) -> str:
-    """The bytes and names of files (theme, settings, pages, code)."""
-    h = hashlib.sha256()
-    for path in sorted(paths):
-        h.update(path.as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()[:32]
-
-
 @functools.cache
 def code_digest() -> str:
     """This package's source: output made by other code is never reused."""
-    return files_digest(Path(__file__).parent.glob("*.py"))
+    here = Path(__file__).parent
+    return files_digest(here.glob("*.py"), here)
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
+from .files import files_digest
 from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
 from .problems import Problem, Severity, did_you_mean, errors
 from .rules import (
@@ -632,11 +633,11 @@ class ParseCache:
 
 
 def _code_version() -> str:
+    """The code a cached entry came from: parsing and validation only, so an edit
+    to charts or templates keeps the cache."""
     here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in ("load.py", "model.py", "rules.py", "problems.py"):
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:12]
+    names = ("load.py", "model.py", "rules.py", "problems.py")
+    return files_digest((here / n for n in names), here)[:12]
 
 
 _CODE_VERSION = _code_version()

@@ -31,3 +31,16 @@ def test_sync_tree_holds_exactly_the_given_files(tmp_path: Path) -> None:
         "a.md", "b", "b/c.md"
     ]
     assert sync_tree(folder, {"a.md": b"a", "b/c.md": b"c"}) == 0
+
+
+def test_a_digest_does_not_depend_on_where_the_tree_lies(tmp_path: Path) -> None:
+    """CI restores build caches into a checkout that may sit elsewhere."""
+    from generator.files import files_digest
+
+    for where in ("one", "two"):
+        (tmp_path / where / "t").mkdir(parents=True)
+        (tmp_path / where / "t" / "base.html").write_text("<p>", "utf-8")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert files_digest(one.rglob("*.html"), one) == files_digest(two.rglob("*.html"), two)
+    (two / "t" / "base.html").write_text("<p>!", "utf-8")
+    assert files_digest(one.rglob("*.html"), one) != files_digest(two.rglob("*.html"), two)
