@@ -85,17 +85,11 @@ def test_the_checker_ran_and_finds_errors(checked: dict[Path, list[str]]) -> Non
     assert [p.name for p in checked if p.name == "canary.html"] == ["canary.html"]
 
 
-def test_every_fixture_page_is_valid_html(checked: dict[Path, list[str]],
-                                          built_site: Path) -> None:
-    errors = _errors_under(checked, built_site)
-    for line in errors:
-        print(line)
-    assert not errors, f"{len(errors)} HTML errors (Nu checker):\n" + "\n".join(errors)
-
-
-def test_every_hostile_page_is_valid_html(checked: dict[Path, list[str]],
-                                          hostile_site: Path) -> None:
-    errors = _errors_under(checked, hostile_site)
+@pytest.mark.parametrize("site", ["built_site", "hostile_site"])
+def test_every_page_is_valid_html(
+    checked: dict[Path, list[str]], site: str, request: pytest.FixtureRequest
+) -> None:
+    errors = _errors_under(checked, request.getfixturevalue(site))
     for line in errors:
         print(line)
     assert not errors, f"{len(errors)} HTML errors (Nu checker):\n" + "\n".join(errors)

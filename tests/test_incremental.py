@@ -109,11 +109,16 @@ def test_unchanged_files_are_not_rewritten(edited: dict[str, object]) -> None:
     assert len(kept) > len(after) // 2
 
 
-def test_a_title_change_is_a_full_build(tmp_path: Path) -> None:
+def _copied_site(tmp_path: Path) -> tuple[Path, Options]:
+    """A copy of the fixture content, and options to build it without search."""
     content = tmp_path / "content"
     shutil.copytree(FIXTURE, content)
-    opts = Options(content=content, output=tmp_path / "out", work=tmp_path / "w",
-                   cache=tmp_path / "c", search=False)
+    return content, Options(content=content, output=tmp_path / "out", work=tmp_path / "w",
+                            cache=tmp_path / "c", search=False)
+
+
+def test_a_title_change_is_a_full_build(tmp_path: Path) -> None:
+    content, opts = _copied_site(tmp_path)
     build(opts)
     story = content / "stories" / "harbour-strike.yaml"
     lines = story.read_text("utf-8").splitlines(keepends=True)
@@ -160,10 +165,7 @@ def test_every_kind_of_edit_rebuilds_to_what_a_cold_build_gives(tmp_path: Path) 
     """Edits that other pages show (a headline on outlet profiles, a location on
     cards) and edits they do not (an excerpt, a perspective): each rebuild equals a
     cold build of the same content."""
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURE, content)
-    opts = Options(content=content, output=tmp_path / "out", work=tmp_path / "w",
-                   cache=tmp_path / "c", search=False)
+    content, opts = _copied_site(tmp_path)
     build(opts)
     story = content / "stories" / "harbour-strike.yaml"
     edits = [("title: The cost of the strike", "title: The true cost of the strike"),
