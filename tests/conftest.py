@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -105,14 +106,17 @@ def _write(path: Path, text: str | bytes) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def run_cli(*args: str | Path, cwd: Path = PROJECT) -> subprocess.CompletedProcess[str]:
-    """`python -m generator.cli ARGS` in a child process, as CI runs it."""
+def run_cli(*args: str | Path, cwd: Path = PROJECT,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m generator.cli ARGS` in a child process, as CI runs it; `env` adds to
+    (or overrides) the inherited environment."""
     return subprocess.run(
         [sys.executable, "-m", "generator.cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **env} if env else None,
     )
 
 

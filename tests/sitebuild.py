@@ -182,6 +182,20 @@ PAYLOADS = (
     "{{ 7*191 }}",  # a template expression must stay text: 1337 never appears
 )
 HOSTILE = " ".join(PAYLOADS)  # one line, 186 characters
+#: More of the same family, for the fields long enough to hold them (a title holds 300):
+#: frames, closing tags that end the element they sit in, mixed case, entities that
+#: spell a scheme, other template syntaxes and Pelican's own link placeholders.
+MORE_PAYLOADS = (
+    "<iframe src=https://evil.example/></iframe>",
+    "</title><script>alert(1)</script>",
+    "</textarea></style></noscript><ScRiPt>alert(1)</sCrIpT>",
+    "<IMG SRC=JaVaScRiPt:alert(1)> <a href=&#106;avascript:alert(1)>e</a>",
+    "&lt;script&gt;alert(1)&lt;/script&gt; &#60;b&#62;entity&#60;/b&#62;",
+    "<math><mtext><script>alert(1)</script></mtext></math>",
+    "{% if true %}JINJA-RAN{% endif %} {# comment #} ${7*191} <%= 7*191 %>",
+    "{filename}/pages/evil.md {static}/x.png {attach}../../etc/passwd {index} {tag}x",
+)
+LONG_HOSTILE = " ".join((*PAYLOADS, *MORE_PAYLOADS))
 #: Lines that would be Pelican metadata if a multi-line value reached the header.
 INJECTION = "\nStatus: draft\nTemplate: evil\n\nSlug: hacked\nSave_as: ../evil.html\n"
 
@@ -209,7 +223,10 @@ HOSTILE_LINKS = (
     "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) [c](vbscript:alert(1)) "
     "[d](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
     '[e](https://example.org/ok "\\" onmouseover=\\"alert(1)") [f](/relative) '
-    "[g](//evil.example/x) ![h](https://example.org/x.png)"
+    "[g](//evil.example/x) ![h](https://example.org/x.png) "
+    "[i](&#106;avascript:alert(1)) [j]( javascript:alert(1)) [k](java\tscript:alert(1)) "
+    "[l]({filename}/pages/evil.md) [m]({static}/x.png) [n]({attach}../../../etc/passwd) "
+    "[o]({index}) [p](file:///etc/passwd) <javascript:alert(1)> <https://example.org/auto>"
 )
 
 
@@ -231,10 +248,11 @@ def hostile_content(root: Path) -> Path:
         "title": HOSTILE,
         "date": "2025-05-16",
         "location": HOSTILE,
-        "topics": [PAYLOADS[0], PAYLOADS[1], PAYLOADS[2], PAYLOADS[4]],
-        "summary": HOSTILE + INJECTION + HOSTILE,
+        "topics": [PAYLOADS[0], PAYLOADS[1], PAYLOADS[2], PAYLOADS[4], PAYLOADS[7],
+                   "{% raw %}x{% endraw %}", MORE_PAYLOADS[1], "../../etc/passwd"],
+        "summary": LONG_HOSTILE + INJECTION + HOSTILE,
         "key_points": [
-            HOSTILE + INJECTION + " [1]",
+            LONG_HOSTILE + INJECTION + " [1]",
             "# Heading " + HOSTILE,
             HOSTILE_LINKS + " [1, 2]",
         ],
@@ -243,17 +261,17 @@ def hostile_content(root: Path) -> Path:
              "sources": [1]},
             {"side": "left", "text": HOSTILE_LINKS},
         ],
-        "timeline": [{"date": "2025-05-15", "text": HOSTILE + INJECTION}],
+        "timeline": [{"date": "2025-05-15", "text": LONG_HOSTILE + INJECTION}],
         "sources": [
             {"outlet": "evil", "title": HOSTILE, "url": HOSTILE_URL,
-             "published": "2025-05-16T07:00:00Z", "excerpt": HOSTILE + INJECTION},
+             "published": "2025-05-16T07:00:00Z", "excerpt": LONG_HOSTILE + INJECTION},
             {"outlet": "plain", "title": "Plain " + PAYLOADS[0],
              "url": "https://example.org/plain"},
         ],
     }
     page = (
         "Title: Evil page\nSlug: evil-page\n\n"
-        f"{HOSTILE}\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+        f"{LONG_HOSTILE}\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
         '<a href="javascript:alert(1)">j</a> <a href="/\\evil.example">b</a> '
         '<iframe src="https://evil.example"></iframe> <p onclick="alert(1)">p</p>\n\n'
         f"{HOSTILE_LINKS}\n"

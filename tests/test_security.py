@@ -22,6 +22,7 @@ from sitebuild import (
     HOSTILE_SLUG,
     HOSTILE_URL,
     INJECTION,
+    MORE_PAYLOADS,
     PAYLOADS,
     Page,
     hostile_content,
@@ -346,8 +347,66 @@ def test_every_payload_survives_as_text_somewhere(hostile_site: Path) -> None:
     """A sanity check of the scan: each payload reached the output (escaped)."""
     api = (hostile_site / "api" / "stories" / f"{HOSTILE_SLUG}.json").read_text("utf-8")
     decoded = json.dumps(json.loads(api), ensure_ascii=False)
-    for payload in PAYLOADS:
+    for payload in (*PAYLOADS, *MORE_PAYLOADS):
         assert json.dumps(payload, ensure_ascii=False)[1:-1] in decoded, payload
     story_url = f"/stories/{HOSTILE_SLUG}/"
     assert url_of(hostile_site, hostile_site / "stories" / HOSTILE_SLUG / "index.html") == \
         story_url
+
+
+# --- nothing leaves the output folder -------------------------------------------------
+
+
+def _tree(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns
+            for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def test_a_hostile_build_writes_only_into_its_own_folders(tmp_path: Path) -> None:
+    """Traversal in topics (`../../etc/passwd`), injected `Save_as: ../evil.html`, Pelican
+    placeholders (`{attach}../../../etc/passwd`): the build, run from `tmp_path`, adds files
+    only to the output, its work folder and its cache; home and temp are sandboxed too."""
+    hostile_content(tmp_path / "content")
+    for folder in ("home", "tmp"):
+        (tmp_path / folder).mkdir()
+    before = _tree(tmp_path)
+    done = run_cli("build", "--content", "content", "--output", "out", cwd=tmp_path,
+                   env={"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp"),
+                        "MPLCONFIGDIR": str(tmp_path / "home" / "mpl")})
+    assert done.returncode == 0, done.stderr
+    after = _tree(tmp_path)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing changed
+    added = sorted(after.keys() - before.keys())
+    outside = [p for p in added
+               if not p.startswith(("out/", "build/", ".cache/", "home/mpl/"))]
+    assert not outside
+    assert any(p.startswith("out/stories/hostile/") for p in added)
+    names = {Path(p).name for p in added}
+    assert not names & {"passwd", "evil.html", "hacked"}
+    for path in (tmp_path / "out").rglob("*"):  # no link leads out of the site
+        assert path.resolve().is_relative_to((tmp_path / "out").resolve()) or \
+            path.resolve().is_relative_to((tmp_path / "build").resolve()), path
+
+
+def test_template_syntax_stays_text_everywhere(hostile_site: Path) -> None:
+    """Jinja statements and comments, other engines' syntax and Pelican placeholders in
+    editor text reach the reader verbatim (escaped), never evaluated or resolved."""
+    html = (hostile_site / "stories" / HOSTILE_SLUG / "index.html").read_text("utf-8")
+    assert html.count("JINJA-RAN") == html.count("{% if true %}JINJA-RAN{% endif %}") > 0
+    assert "{# comment #}" in html
+    assert "{filename}/pages/evil.md" in html and "{attach}../../etc/passwd" in html
+    topics = json.loads((hostile_site / "api" / "stories.json").read_text("utf-8"))[0]["topics"]
+    assert "{% raw %}x{% endraw %}" in topics and "{{ 7*191 }}" in topics
+
+
+def test_editor_placeholder_links_are_not_resolved_in_stories(hostile_site: Path) -> None:
+    """`[l]({filename}/pages/evil.md)` in a story is an unsafe relative link, dropped,
+    not turned by Pelican into a link to the page (pages, written by maintainers, may)."""
+    html = (hostile_site / "stories" / HOSTILE_SLUG / "index.html").read_text("utf-8")
+    body = html.split('class="story-body', 1)[1]
+    body = body.split("</article>", 1)[0]
+    hrefs = {e.attrs["href"] or "" for e in Page(body).find("a") if "href" in e.attrs}
+    assert "https://example.org/ok" in hrefs
+    resolved = {"/evil-page/", "/x.png", "/index.html", "/stories/hostile/passwd"}
+    assert not hrefs & resolved
+    assert not [h for h in hrefs if "passwd" in h or h.startswith(("file:", "{"))]
