@@ -5,13 +5,15 @@ reads YAML or recomputes a figure. The plugin
 - sanitizes every rendered body (editor Markdown never ships raw HTML),
 - attaches each story's figures, charts and related stories to its article and
   sets its title, topics (as Pelican tags, with our slugs) and summary from the model,
-- adds the outlet profile pages, the JSON files of §3 and `robots.txt`.
+- adds the outlet profile pages, the JSON files of §3, `robots.txt` and the
+  side colours' stylesheet.
 """
 
 from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +70,16 @@ def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
     return tag
 
 
+def colors_css(colors: Mapping[str, str]) -> str:
+    """PARALLAX_COLORS as CSS custom properties: a file, not a `<style>` element, as
+    the Content-Security-Policy allows only the site's own stylesheets."""
+    declarations = "".join(f"--{side}:{colour};" for side, colour in colors.items())
+    return f":root{{{declarations}}}\n"
+
+
 class ParallaxGenerator(Generator):
-    """Outlet profiles, the API files and robots.txt, from the same computed site."""
+    """Outlet profiles, the API files, robots.txt and the colours, from the same
+    computed site."""
 
     def generate_output(self, writer: Any) -> None:
         rendered = _rendered(self.settings)
@@ -85,6 +95,8 @@ class ParallaxGenerator(Generator):
             )
         rendered.write_api(self.output_path)
         sync_file(Path(self.output_path) / "robots.txt", robots_txt(self.settings).encode())
+        static = Path(self.output_path) / self.settings["THEME_STATIC_DIR"]
+        sync_file(static / "css" / "colors.css", colors_css(rendered.colors).encode("utf-8"))
         pages = [p.slug for p in self.context.get("pages", ())]
         sitemap = sitemap_xml(rendered.site, self.settings.get("SITEURL", ""), pages)
         sync_file(Path(self.output_path) / "sitemap.xml", sitemap.encode("utf-8"))

@@ -25,6 +25,9 @@ pytestmark = [
 ]
 pytest_plugins = ("sitebuild",)  # `built_site`, `hostile_site`
 
+#: vnu's CSP parser (salvation) predates 'wasm-unsafe-eval' (CSP3, in every engine since
+#: 2022; shapesecurity/salvation#260): its complaint about the keyword is no HTML error.
+OUTDATED = "Expecting source-expression but found \"'wasm-unsafe-eval'\""
 CANARY = ('<!doctype html><html lang="en"><head><title>x</title></head>'
           '<body><p><a rel="noopener">x</a><div></p></body></html>')
 
@@ -56,6 +59,8 @@ def validate(files: list[Path]) -> dict[Path, list[str]]:
     errors: dict[Path, list[str]] = defaultdict(list)
     for message in report.get("messages", []):
         if message.get("type") not in ("error", "non-document-error"):
+            continue
+        if OUTDATED in message.get("message", ""):
             continue
         where = Path(message.get("url", "").removeprefix("file:"))
         errors[where].append(
