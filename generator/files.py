@@ -2,17 +2,32 @@
 
 Every write is a new file renamed over the old (readers, concurrent builds and hard
 links never see a file change under them); `sync_*` compare before writing, so a
-rebuild touches only what an edit changed.
+rebuild touches only what an edit changed. Folders are published by staging the
+new state beside the target, then committing it in steps no signal interrupts.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+#: Hard links impossible here (another file system, none allowed, too many): copy instead.
+#: Any other error (a full disk above all) is an error: copying would not help.
+_CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOTSUP}
+#: renameat2(2): relative to the working directory; swap both names in one step.
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+#: The kernel, C library or file system cannot exchange: fall back to two renames.
+_NO_EXCHANGE = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -54,44 +69,93 @@ def sync_tree(folder: Path, files: Mapping[str, bytes]) -> int:
     return written
 
 
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """A hard link (the build never changes a file in place, so sharing an inode is
+    safe), or a copy where linking is impossible; a full disk fails either way."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in _CANNOT_LINK:
+            raise
+        shutil.copy2(source, target)
+
+
 def sync_dirs(source: Path, target: Path) -> int:
     """Make `target` a mirror of `source`, touching only files that differ.
 
-    Files are hard-linked (the build never changes a file in place: every write
-    is a new file renamed over the old), so publishing 10,000 files costs links,
-    not copies; across file systems they are copied. Each change is atomic (a
-    temporary name, then a rename). Returns the number of files put in place."""
-    return _sync(str(source), str(target))
-
-
-def _sync(source: str, target: str) -> int:
-    written = 0
-    os.makedirs(target, exist_ok=True)
-    wanted: set[str] = set()
-    for entry in os.scandir(source):
-        wanted.add(entry.name)
-        dst = os.path.join(target, entry.name)
-        if entry.is_dir(follow_symlinks=False):
-            if os.path.isfile(dst):
-                os.unlink(dst)
-            written += _sync(entry.path, dst)
-        elif not _same(entry.stat(), dst):
-            if os.path.isdir(dst):
-                shutil.rmtree(dst)
-            tmp = os.path.join(target, f".{entry.name}.{os.getpid()}.tmp")
-            try:
-                os.link(entry.path, tmp)
-            except OSError:
-                shutil.copy2(entry.path, tmp)
-            os.replace(tmp, dst)
-            written += 1
-    for entry in os.scandir(target):
-        if entry.name not in wanted:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
+    The changed files are first linked into a staging folder beside `target`: a
+    failure there (a full disk) leaves `target` untouched. Then, with signals held
+    back, each one is renamed in and the gone ones are removed. Publishing 10,000
+    files after one edit costs a scan and a few links. Returns files put in place."""
+    staging = sibling(target, "staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
+    changes = _Changes()
+    _compare(str(source), str(target), "", changes)
+    if changes.empty:
+        return 0
+    try:
+        written = _stage(source, changes, staging)
+        with uninterrupted():
+            _commit(changes, staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+@dataclass
+class _Changes:
+    """What makes a target folder a mirror of its source (paths relative to both)."""
+
+    gone: list[str] = field(default_factory=list)  # removed from the target
+    folders: list[str] = field(default_factory=list)  # new: moved in whole
+    files: list[str] = field(default_factory=list)  # new or changed
+
+    @property
+    def empty(self) -> bool:
+        return not (self.gone or self.folders or self.files)
+
+
+def _compare(source: str, target: str, rel: str, changes: _Changes) -> None:
+    wanted: set[str] = set()
+    for entry in os.scandir(os.path.join(source, rel)):
+        wanted.add(entry.name)
+        name = os.path.join(rel, entry.name)
+        dst = os.path.join(target, name)
+        if entry.is_dir(follow_symlinks=False):
+            if os.path.isdir(dst) and not os.path.islink(dst):
+                _compare(source, target, name, changes)
+                continue
+            if os.path.lexists(dst):
+                changes.gone.append(name)
+            changes.folders.append(name)
+        elif not _same(entry.stat(), dst):
+            if os.path.isdir(dst) and not os.path.islink(dst):
+                changes.gone.append(name)
+            changes.files.append(name)
+    for entry in os.scandir(os.path.join(target, rel)):
+        if entry.name not in wanted:
+            changes.gone.append(os.path.join(rel, entry.name))
+
+
+def _stage(source: Path, changes: _Changes, staging: Path) -> int:
+    written = sum(link_tree(source / rel, staging / rel) for rel in changes.folders)
+    for rel in changes.files:
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        link_or_copy(source / rel, staging / rel)
+    return written + len(changes.files)
+
+
+def _commit(changes: _Changes, staging: Path, target: Path) -> None:
+    """Only renames and removals: nothing here needs disk space."""
+    for rel in changes.gone:
+        path = target / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for rel in (*changes.folders, *changes.files):
+        os.replace(staging / rel, target / rel)
 
 
 def _same(a: os.stat_result, dst: str) -> bool:
@@ -113,12 +177,107 @@ def link_tree(source: Path, target: Path) -> int:
         here = target / Path(folder).relative_to(source)
         here.mkdir(parents=True, exist_ok=True)
         for name in names:
-            try:
-                os.link(os.path.join(folder, name), here / name)
-            except OSError:
-                shutil.copy2(os.path.join(folder, name), here / name)
+            link_or_copy(os.path.join(folder, name), here / name)
             count += 1
     return count
+
+
+# --- replacing a whole folder ---------------------------------------------------
+
+
+def sibling(path: Path, role: str, pid: int | None = None) -> Path:
+    """`.out.staging-<pid>` beside `out`: the same file system (renames stay
+    atomic), hidden, and owned by one process (concurrent builds never share one)."""
+    return path.parent / f".{path.name}.{role}-{os.getpid() if pid is None else pid}"
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux renameat2 RENAME_EXCHANGE): there
+    is no moment without either. False where the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # not Linux, or a C library without it
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def swap_in(new: Path, old: Path) -> Path:
+    """Put folder `new` in the place of `old`; returns where the previous `old` now
+    lies (to delete). One exchange where possible; else two renames, the previous
+    folder set aside as `.<old>.old-<pid>` (`recover` restores it after a crash
+    between them) and put back if the second rename fails."""
+    if not os.path.lexists(old):
+        os.replace(new, old)
+        return new
+    if exchange(new, old):
+        return new
+    aside = sibling(old, "old")
+    shutil.rmtree(aside, ignore_errors=True)
+    os.replace(old, aside)
+    try:
+        os.replace(new, old)
+    except BaseException:
+        os.replace(aside, old)
+        raise
+    return aside
+
+
+def recover(path: Path) -> None:
+    """Undo what a build killed while publishing left beside `path`: its previous
+    folder set aside but not replaced (restored) and staging folders (removed).
+    Folders of a build still running (its process is alive) are left alone."""
+    stale = sorted(
+        (p for p in path.parent.glob(f".{path.name}.*-*") if _stale(p, path.name)),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+    aside = [p for p in stale if p.name.startswith(f".{path.name}.old-")]
+    if aside and not os.path.lexists(path):
+        os.replace(aside[-1], path)
+    for leftover in stale:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _stale(leftover: Path, name: str) -> bool:
+    role, _, pid = leftover.name.removeprefix(f".{name}.").rpartition("-")
+    if role not in ("old", "staging") or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True  # this process: none of its builds is publishing now (caller locks)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while the output changes: the steps finish, then
+    the signal is delivered as usual. (Main thread only: Python runs signal handlers
+    there, and only there may it set them.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, lambda n, _: held.append(n)) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, signal.SIG_DFL if handler is None else handler)
+        for number in held[:1]:
+            signal.raise_signal(number)
 
 
 def files_digest(paths: Iterable[Path], root: Path) -> str:
