@@ -28,6 +28,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -941,10 +942,35 @@ def _chunks(items: Sequence[ChartSpec], n: int) -> Iterator[list[ChartSpec]]:
         yield list(items[i : i + size])
 
 
+class ChartError(Exception):
+    """A chart that could not be drawn or written, by file name. One string: it
+    crosses back from a worker process intact (pickled)."""
+
+
 def _write_batch(specs: list[ChartSpec], folder: Path) -> int:
     for spec in specs:
-        _write_one(spec, folder)
+        try:
+            _write_one(spec, folder)
+        except Exception as exc:
+            raise ChartError(f"{spec.filename}: {type(exc).__name__}: {exc}") from exc
     return len(specs)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C (sent to the whole terminal's process group) to the
+    build, which stops them: no traceback from each of them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Drop the batches not started and end the workers now: a failed or
+    interrupted build neither waits for its charts nor leaves processes behind."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public API
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join()
+    pool.shutdown(cancel_futures=True)
 
 
 def write_charts(
@@ -980,28 +1006,45 @@ class Drawing:
             # A fresh interpreter per worker (forkserver), not a fork of a build that
             # may hold 10,000 stories; balanced batches keep each worker's figures warm.
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+            )
             self._futures = [
                 self._pool.submit(_write_batch, batch, folder)
                 for batch in _chunks(todo, workers * 4)
             ]
 
     def wait(self) -> list[Path]:
-        if self._pool is None:
+        """Every path, once drawn; a chart that fails raises `ChartError` (the
+        other workers are stopped first)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
             _write_batch(self._todo, self._folder)
         else:
             try:
-                for future in self._futures:
-                    future.result()
-            except BrokenProcessPool:
-                # Workers could not start (e.g. a __main__ they cannot import again):
-                # draw what is still missing here rather than fail the build.
-                present = set(os.listdir(self._folder))
-                _write_batch([s for s in self._todo if s.filename not in present], self._folder)
-            finally:
-                self._pool.shutdown()
+                self._collect()
+            except BaseException:
+                _stop(pool)
+                raise
+            pool.shutdown()
         self._todo = []
         return self.paths
+
+    def cancel(self) -> None:
+        """Stop drawing (the build failed or was interrupted): nothing more is drawn."""
+        pool, self._pool, self._todo = self._pool, None, []
+        if pool is not None:
+            _stop(pool)
+
+    def _collect(self) -> None:
+        try:
+            for future in self._futures:
+                future.result()
+        except BrokenProcessPool:
+            # Workers could not start (e.g. a __main__ they cannot import again):
+            # draw what is still missing here rather than fail the build.
+            present = set(os.listdir(self._folder))
+            _write_batch([s for s in self._todo if s.filename not in present], self._folder)
 
 
 def start_charts(
