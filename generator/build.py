@@ -1,20 +1,22 @@
 """The phases in order: load → figures → render → Pelican → search index → publish.
 
-Nothing is written before every file validated. Pelican writes into a staging
-folder beside the output; the search index is added there; only then does the
-finished site replace `output/` (two renames, no half-written state).
+Nothing is written before every file validated. Pelican writes into the work
+folder; the search index is added there; only then is the finished site staged
+beside `output/` and swapped in, in one step no signal interrupts. Whatever fails
+(content, Pelican, a chart, Pagefind, the disk) is a `BuildFailed` with one line of
+reason, and `output/` stays as it was.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fcntl
 import gc
 import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,9 +25,27 @@ from pathlib import Path
 from typing import Any
 
 from . import api, incremental
-from .charts import Drawing, Palette, SocialCard, StoryCharts, start_charts, story_charts
+from .charts import (
+    ChartError,
+    Drawing,
+    Palette,
+    SocialCard,
+    StoryCharts,
+    start_charts,
+    story_charts,
+)
 from .figures import SiteFigures, Thresholds, site_figures
-from .files import files_digest, link_tree, sync_dirs, sync_tree
+from .files import (
+    files_digest,
+    link_or_copy,
+    link_tree,
+    recover,
+    sibling,
+    swap_in,
+    sync_dirs,
+    sync_tree,
+    uninterrupted,
+)
 from .load import Content, load_content
 from .problems import Problem
 from .render import Rendered, Summaries, read_memo, source_files, write_memo
@@ -85,8 +105,26 @@ def thresholds(settings: dict[str, Any]) -> Thresholds:
 
 
 def build(options: Options, progress: Callable[[str], None] = lambda _: None) -> Report:
-    """Build the site; `progress` hears the name of each phase as it starts."""
+    """Build the site; `progress` hears the name of each phase as it starts. Every
+    failure is a `BuildFailed` (a full disk and a broken chart too)."""
+    try:
+        return _build(options, progress)
+    except OSError as exc:
+        raise BuildFailed(os_reason(exc)) from exc
+    except ChartError as exc:
+        raise BuildFailed(f"a chart could not be drawn: {exc}") from exc
+
+
+def os_reason(exc: OSError) -> str:
+    """`No space left on device (ENOSPC): /site/index.html`: what, which, where."""
+    name = errno.errorcode.get(exc.errno or 0)
+    what = f"{exc.strerror} ({name})" if exc.strerror and name else str(exc)
+    return f"{what}: {exc.filename}" if exc.filename and exc.strerror else what
+
+
+def _build(options: Options, progress: Callable[[str], None]) -> Report:
     report = Report(progress=progress)
+    recover(options.output)  # a build killed while publishing: its previous site back
     with report.phase("load"), gc_paused():
         result = load_content(options.content, options.cache)
     if result.content is None:
@@ -100,14 +138,30 @@ def build(options: Options, progress: Callable[[str], None] = lambda _: None) ->
 
 
 def _build_locked(options: Options, content: Content, report: Report) -> None:
+    """The build after validation; charts still drawing when it fails are stopped."""
+    drawings: list[Drawing] = []
+    try:
+        _build_steps(options, content, report, drawings)
+    except BaseException:
+        for drawing in drawings:
+            drawing.cancel()
+        raise
+
+
+def _build_steps(
+    options: Options, content: Content, report: Report, drawings: list[Drawing]
+) -> None:
+    pagefind = pagefind_binary() if options.search else ""  # missing: fail before any work
     source, site_dir = options.work / "content", options.work / "site"
+    recover(site_dir)
     source.mkdir(parents=True, exist_ok=True)
     settings = read_settings(options.settings, _overrides(options, source))
     with report.phase("figures"), gc_paused():
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with report.phase("render"):
-        rendered, drawings = _render(options, content, site, settings, source)
+        rendered, started = _render(options, content, site, settings, source)
+        drawings += started
         current = incremental.manifest(
             site, rendered.charts, rendered.related_limit, _inputs(options, content, settings)
         )
@@ -126,21 +180,21 @@ def _build_locked(options: Options, content: Content, report: Report) -> None:
     target = options.work / "site.new" if report.full else site_dir
     if report.full:
         shutil.rmtree(target, ignore_errors=True)
+    else:
+        unshare(target, rendered.selected or frozenset(), settings.get("THEME_STATIC_DIR"))
     settings["OUTPUT_PATH"] = str(target)
     settings["PARALLAX"] = rendered
-    try:
-        with report.phase("pelican"):
-            run_pelican(settings)
-    finally:
-        with report.phase("charts"):
-            for drawing in drawings:
-                drawing.wait()
+    with report.phase("pelican"):
+        run_pelican(settings)
+    with report.phase("charts"):
+        for drawing in drawings:
+            drawing.wait()
     place_charts(source, target)
     if report.full:
-        _replace_dir(target, site_dir)
-    if options.search:
+        shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
+    if pagefind:
         with report.phase("search"):
-            index_search(site_dir)
+            index_search(site_dir, pagefind)
     with report.phase("publish"):
         report.written = publish(site_dir, options.output, full=report.full)
     incremental.write_manifest(manifest_path, current)
@@ -172,6 +226,20 @@ def _render(
     return rendered, drawings
 
 
+def unshare(site: Path, selected: frozenset[str], theme_static: str | None) -> None:
+    """Before Pelican renders into the last site, whose files the output shares by
+    hard link: remove the files it will write. Pelican opens a page with "w" (which
+    empties it in place) before the plugin's writer renames the new one over it,
+    and copies the theme's files in place; the output must see neither, least of
+    all when the build then fails."""
+    for relative in selected:
+        (site / relative).unlink(missing_ok=True)
+    static = site / (theme_static or "theme")
+    for path in sorted(static.rglob("*")) if static.is_dir() else ():
+        if not path.is_dir():
+            path.unlink()
+
+
 def _memo_path(work: Path) -> Path:
     """Remembered summaries, keyed by code too: a change to the sanitizer must not
     serve old HTML."""
@@ -191,10 +259,7 @@ def place_charts(source: Path, site: Path) -> None:
         for name in present - wanted:
             (folder / name).unlink()
         for name in sorted(wanted - present):
-            try:
-                os.link(have / name, folder / name)
-            except OSError:
-                shutil.copy2(have / name, folder / name)
+            link_or_copy(have / name, folder / name)
 
 
 def _overrides(options: Options, source: Path) -> dict[str, Any]:
@@ -251,15 +316,6 @@ def work_lock(work: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _replace_dir(new: Path, old: Path) -> None:
-    aside = old.with_name(old.name + ".old")
-    shutil.rmtree(aside, ignore_errors=True)
-    if old.exists():
-        os.replace(old, aside)
-    os.replace(new, old)
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 def palette(settings: dict[str, Any]) -> Palette:
@@ -320,10 +376,12 @@ def run_pelican(settings: dict[str, Any]) -> None:
     logger.addHandler(handler)
     try:
         Pelican(settings).run()
+    except OSError as exc:  # a full disk, say
+        raise BuildFailed(f"Pelican failed: {os_reason(exc)}") from exc
     except Exception as exc:  # a template error, a plugin bug: say where, no traceback
         where = getattr(exc, "filename", None)
         line = getattr(exc, "lineno", None)
-        place = f" ({where}:{line})" if where else ""
+        place = f" ({where}:{line})" if where and line else f" ({where})" if where else ""
         raise BuildFailed(f"Pelican failed{place}: {type(exc).__name__}: {exc}") from exc
     finally:
         logger.removeHandler(handler)
@@ -332,37 +390,54 @@ def run_pelican(settings: dict[str, Any]) -> None:
         raise BuildFailed("Pelican failed: " + "; ".join(r.getMessage() for r in errors))
 
 
-def index_search(site: Path) -> None:
+def index_search(site: Path, pagefind: str) -> None:
     """Pagefind indexes the pages that mark `data-pagefind-body` (story pages only)."""
-    shutil.rmtree(site / "pagefind", ignore_errors=True)  # no stale fragments
     command = [
-        sys.executable, "-m", "pagefind", "--site", str(site), "--silent",
+        pagefind, "--site", str(site), "--silent",
         "--glob", "stories/*/index.html",  # only story pages are searchable: read only them
     ]
+    shutil.rmtree(site / "pagefind", ignore_errors=True)  # no stale fragments
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BuildFailed(f"search indexing failed:\n{done.stdout}{done.stderr}")
+        said = "; ".join(line.strip() for line in (done.stdout + done.stderr).splitlines()
+                         if line.strip())
+        raise BuildFailed(f"search indexing failed (Pagefind exit {done.returncode}): {said}")
+
+
+def pagefind_binary() -> str:
+    """Where Pagefind's own wrapper would look (PAGEFIND_BINARY_PATH, the
+    pagefind_bin package, PATH), checked before the build needs it: a missing
+    binary is one line saying so, not the wrapper's traceback."""
+    hint = "install pagefind[bin], set PAGEFIND_BINARY_PATH, or build with --no-search"
+    try:
+        from pagefind.service import get_executable
+
+        found = get_executable()
+    except (ImportError, OSError) as exc:
+        raise BuildFailed(f"Pagefind not found: {exc} ({hint})") from exc
+    if found is None:
+        raise BuildFailed(f"Pagefind not found: no binary in pagefind_bin or on PATH ({hint})")
+    if not (found.is_file() and os.access(found, os.X_OK)):
+        raise BuildFailed(f"Pagefind not found: {found} is not an executable file ({hint})")
+    return str(found)
 
 
 def publish(site: Path, output: Path, full: bool = True) -> int:
     """Put the finished site in place; runs only after everything succeeded.
 
-    After a full build (or when there is no output yet) the whole site replaces
-    `output` in one step: a staging folder of hard links beside it, then two
-    renames. After an incremental build the few changed files are linked in one
-    by one (each atomically) and gone ones removed, instead of deleting and
-    recreating thousands of files for a handful of changes."""
+    After a full build (or when there is no output yet) the whole site is staged
+    beside `output` in hard links (a full disk fails here, `output` untouched),
+    then swapped in at once (renameat2's exchange where there is one). After an
+    incremental build only the changed files are staged, then renamed in. Signals
+    wait until the output is whole again."""
     if output.is_dir() and not full:
         return sync_dirs(site, output)
-    staging = output.parent / f".{output.name}.staging-{os.getpid()}"
+    staging = sibling(output, "staging")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         written = link_tree(site, staging)
-        old = output.parent / f".{output.name}.old-{os.getpid()}"
-        if output.exists():
-            os.replace(output, old)
-        os.replace(staging, output)
-        shutil.rmtree(old, ignore_errors=True)
+        with uninterrupted():
+            shutil.rmtree(swap_in(staging, output), ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
