@@ -1,12 +1,15 @@
 """`parallax`: a thin shell over the phases. Argument parsing and exit codes only.
 
-Exit codes: 0 success, 1 content errors (or warnings with --strict), 2 usage.
+Exit codes: 0 success, 1 content errors (or warnings with --strict) or a failed
+build, 2 usage, 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             report = build(options, progress)
     except BuildFailed as failed:
         print_problems(failed.problems, "text", Path.cwd())
-        print(f"parallax build: {failed}", file=sys.stderr)
+        print(f"parallax: build failed: {failed}", file=sys.stderr)
         return 1
     print_problems(report.warnings, "text", Path.cwd())
     if args.timings:
@@ -191,7 +194,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=cmd_check)
 
-    build = commands.add_parser("build", help="validate, then build the site")
+    build = commands.add_parser(
+        "build", help="validate, then build the site", epilog=BUILD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _content_arg(build)
     build.add_argument("--output", type=Path, default=PROJECT / "output", metavar="DIR")
     build.add_argument(
@@ -260,9 +266,51 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+BUILD_EPILOG = """\
+The output folder changes only when the whole build succeeded; a failure leaves it
+as it was and prints `parallax: build failed: <reason>`.
+exit codes: 0 built, 1 content errors or a failed build, 2 usage,
+            130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM)"""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM as an exception, so that the same clean-up runs for both
+    (SIGTERM's default would end Python at once: no `finally`, charts' workers left)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Both signals raise `Interrupted` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, _interrupt) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, signal.SIG_DFL if handler is None else handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        with _signals_raise():
+            code: int = args.run(args)
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
+        print(f"parallax: {args.command} interrupted ({signal.Signals(signum).name})",
+              file=sys.stderr)
+        return 128 + signum
     return code
 
 
