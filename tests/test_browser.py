@@ -1,5 +1,6 @@
 """The built site in a real browser: charts, the bias filter (with and without
-JavaScript), search, console errors, accessibility (axe) and narrow screens.
+JavaScript), search, console errors, the Content-Security-Policy (enforced, and never
+tripped, at the root and under a sub-path), accessibility (axe) and narrow screens.
 
 Drives Debian's chromium through Playwright; one site is built and served for the
 whole module. Run with `pytest tests/test_browser.py -q` (marker `browser`).
@@ -29,6 +30,7 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 PROJECT = Path(__file__).resolve().parent.parent
 CONTENT = PROJECT / "content"
+FIXTURE = PROJECT / "tests" / "fixtures" / "site"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless=new",
@@ -214,17 +216,23 @@ def _distinctive_word(site: Site) -> str:
     return next((w for w in words if w.lower() not in others), words[0])
 
 
+def _search(page: Any, word: str) -> list[str]:
+    """Type `word` into Pagefind's box; the hrefs of its results."""
+    field = page.locator(".pagefind-ui__search-input")
+    field.wait_for()
+    field.fill(word)
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=10_000)
+    return [
+        str(href) for href in page.eval_on_selector_all(
+            ".pagefind-ui__result-link", "links => links.map(a => a.getAttribute('href'))")
+    ]
+
+
 def test_search_finds_a_story_by_a_word_of_its_key_points(site: Site, context: Any) -> None:
     page = context.new_page()
     page.goto(site.url + "/search/")
-    field = page.locator(".pagefind-ui__search-input")
-    field.wait_for()
-    field.fill(_distinctive_word(site))
-    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=10_000)
-    links = page.eval_on_selector_all(
-        ".pagefind-ui__result-link", "links => links.map(a => a.getAttribute('href'))"
-    )
-    assert any(story_path(site) in (href or "") for href in links), links
+    links = _search(page, _distinctive_word(site))
+    assert any(story_path(site) in href for href in links), links
 
 
 def test_search_page_says_it_needs_javascript(site: Site, browser: Any) -> None:
@@ -262,6 +270,152 @@ def test_no_request_leaves_the_site(site: Site, context: Any) -> None:
         page.goto(site.url + path)
         page.wait_for_load_state("networkidle")
     assert outside == []
+
+
+# --- Content-Security-Policy ----------------------------------------------------
+
+#: Runs before any script of the page: records every violation the policy reports.
+WATCH_POLICY = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", e => {
+  window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` (${e.sourceFile}:${e.lineNumber})`);
+});
+"""
+#: As if workers failed: Pagefind then compiles its WebAssembly in the page itself.
+NO_WORKERS = "window.Worker = function () { throw new Error('no workers here'); };"
+
+
+class PolicyWatch:
+    """A page whose policy violations are collected across navigations, from the
+    `securitypolicyviolation` events and from the console."""
+
+    def __init__(self, context: Any, *scripts: str) -> None:
+        self.page = context.new_page()
+        for script in (WATCH_POLICY, *scripts):
+            self.page.add_init_script(script)
+        self.seen: list[str] = []
+        self.page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if re.search(r"Content[ -]Security[ -]Policy", message.text, re.I):
+            self.seen.append(f"console: {message.text}")
+
+    def visit(self, url: str) -> None:
+        self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        self.collect()
+
+    def collect(self) -> None:
+        here = self.page.url
+        self.seen += [f"{here}: {v}" for v in self.page.evaluate("window.__violations")]
+        self.page.evaluate("window.__violations.length = 0")
+
+
+def test_no_page_trips_the_policy(site: Site, context: Any) -> None:
+    """Home, story, topic, outlet and the other pages, and a search: nothing is
+    blocked, and the theme's script and Pagefind still work under the policy."""
+    watch = PolicyWatch(context)
+    page = watch.page
+    topic = topic_path(site, page)
+    for path in ["/", topic, outlet_path(site), "/outlets/", "/topics/", "/blindspot/",
+                 "/methodology/", "/about/", "/404.html"]:
+        watch.visit(site.url + path)
+    watch.visit(site.url + story_path(site))
+    assert page.locator(".filter-status").inner_text().startswith("Showing"), "site.js ran"
+    watch.visit(site.url + "/search/")
+    assert any(story_path(site) in href for href in _search(page, _distinctive_word(site)))
+    assert page.locator(".search-label").is_visible(), "site.js tied the label to the box"
+    watch.collect()
+    assert watch.seen == []
+
+
+def test_search_in_the_page_itself_is_allowed_too(site: Site, context: Any) -> None:
+    """Without a worker (or when it is slow to start) Pagefind compiles its
+    WebAssembly in the page: 'wasm-unsafe-eval' is what allows that."""
+    watch = PolicyWatch(context, NO_WORKERS)
+    watch.visit(site.url + "/search/")
+    assert any(story_path(site) in h for h in _search(watch.page, _distinctive_word(site)))
+    watch.collect()
+    assert watch.seen == []
+
+
+def test_the_policy_is_enforced(site: Site, context: Any) -> None:
+    """Markup injected into a page cannot run script or style it: the policy is
+    really in force, not only written down."""
+    watch = PolicyWatch(context)
+    watch.visit(site.url + story_path(site))
+    outcome = watch.page.evaluate("""() => {
+      const script = document.createElement("script");
+      script.textContent = "window.__ran = true;";
+      document.body.append(script);
+      const styled = document.createElement("p");
+      styled.setAttribute("style", "color: rgb(1, 2, 3)");
+      document.body.append(styled);
+      const handler = document.createElement("img");
+      handler.setAttribute("onerror", "window.__ran = true;");
+      handler.src = "/no-such-image.png";
+      document.body.append(handler);
+      // Code run by page.evaluate may eval; a listener the page calls may not.
+      document.addEventListener("click", () => {
+        try { eval("1"); window.__evaluated = true; } catch (e) { window.__evaluated = false; }
+      }, {once: true});
+      return {ran: window.__ran === true, colour: getComputedStyle(styled).color};
+    }""")
+    watch.page.locator("h1").click()  # the story's title: no link, a real click
+    # Violation events are queued tasks: wait for the four (handler, eval and the
+    # two elements) before reading them.
+    watch.page.wait_for_function("window.__evaluated !== undefined")
+    watch.page.wait_for_function("window.__violations.length >= 4")
+    evaluated = watch.page.evaluate("window.__evaluated")
+    watch.collect()
+    assert outcome["ran"] is False and evaluated is False
+    assert outcome["colour"] != "rgb(1, 2, 3)"
+    blocked = " ".join(watch.seen)
+    for what in ("script-src-elem blocked inline", "style-src-attr blocked inline",
+                 "script-src-attr blocked inline", "script-src blocked eval"):
+        assert what in blocked, watch.seen
+    assert "console: " in blocked, "the console reports violations too"
+
+
+SubPathSite = tuple[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def sub_path_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubPathSite]:
+    """The fixture site published under /news/ (as on GitHub Pages), with Left and
+    Right swapped; yields its address and its colours. (The server is bound first:
+    the site is built for its port.)"""
+    from generator.build import Options, build
+
+    root = tmp_path_factory.mktemp("sub-path")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    url = f"http://127.0.0.1:{server.server_port}/news"
+    colours = {"left": "#c43d1a", "center": "#9ca3af", "right": "#1d5fa8", "unrated": "#dcdfe3"}
+    try:
+        build(Options(content=FIXTURE, output=root / "news", work=root / "work",
+                      extra_settings={"SITEURL": url, "PARALLAX_COLORS": colours}))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield url, colours
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_policy_holds_under_a_sub_path(sub_path_site: SubPathSite, context: Any) -> None:
+    """'self' is the origin: published under a sub-path, pages, search and the
+    palette (a stylesheet now, not inline) work, and nothing is blocked."""
+    url, colours = sub_path_site
+    watch = PolicyWatch(context)
+    for path in ["/", "/stories/harbour-strike/", "/outlets/", "/methodology/"]:
+        watch.visit(url + path)
+        left = watch.page.evaluate(
+            "getComputedStyle(document.documentElement).getPropertyValue('--left').trim()")
+        assert left == colours["left"], path
+    watch.visit(url + "/search/")
+    assert any("/news/stories/harbour-strike/" in h for h in _search(watch.page, "harbour"))
+    watch.collect()
+    assert watch.seen == []
 
 
 # --- accessibility --------------------------------------------------------------
