@@ -8,6 +8,7 @@ in range, duplicate URLs, `updated` after `date`) are in `rules`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time
@@ -36,7 +37,30 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 #: Characters that end a line for some reader (Python's str.splitlines set).
 _LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_CITATION = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
+#: Anchored at the bracket, not at the blanks before it: `\s*\[` would retry from
+#: every blank of a long run of them (quadratic; minutes on a hostile 1 MB value).
+_CITATION = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
+
+#: Bidi embeddings, overrides and isolates (UAX #9: LRE RLE PDF LRO RLO, LRI RLI FSI
+#: PDI): invisible characters that reorder the text after them.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ISOLATE_OPEN, _FSI, _PDI = "\u2066\u2067\u2068", "\u2068", "\u2069"
+
+#: Most entries of each list of a story: far above real stories (Ground News lists
+#: a few hundred sources at most), low enough to bound a hostile file's cost.
+MAX_SOURCES = 1000
+MAX_PERSPECTIVES = 50
+MAX_TIMELINE = 500
+MAX_TOPICS = 20
+#: Longest topic slug (a folder and a feed's file name; NFKD can lengthen a topic).
+MAX_TOPIC_SLUG = 80
+
+#: Letters NFKD does not take apart into ASCII.
+_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+     "ı": "i"}
+)
 
 
 class Bias(StrEnum):
@@ -118,6 +142,38 @@ def _single_line(value: str) -> str:
     return value
 
 
+def isolate_bidi(value: str) -> str:
+    """Text holding bidi controls, wrapped as FSI … PDI (U+2068 … U+2069) with its own
+    isolates balanced: the closing PDI also ends every embedding and override opened
+    inside (UAX #9, X6a), so the text cannot reorder anything around it in a page,
+    a feed or a JSON consumer. Text without them is returned as it is; so is text
+    already isolated (validating twice changes nothing)."""
+    if not BIDI_CONTROL.search(value) or _isolated(value):
+        return value
+    return _FSI + _balanced(value) + _PDI
+
+
+def _isolated(value: str) -> bool:
+    inner = value[1:-1]
+    return value[:1] == _FSI and value[-1:] == _PDI and len(value) > 1 and _balanced(inner) == inner
+
+
+def _balanced(text: str) -> str:
+    """Isolates closed at the end, and a PDI that would close one opened before the
+    text (ours) dropped."""
+    kept: list[str] = []
+    depth = 0
+    for char in text:
+        if char in _ISOLATE_OPEN:
+            depth += 1
+        elif char == _PDI:
+            if depth == 0:
+                continue
+            depth -= 1
+        kept.append(char)
+    return "".join(kept) + _PDI * depth
+
+
 def _no_control(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
@@ -164,7 +220,7 @@ def _url(value: str) -> str:
     return value
 
 
-Line = Annotated[str, AfterValidator(_single_line)]
+Line = Annotated[str, AfterValidator(_single_line), AfterValidator(isolate_bidi)]
 Text = Annotated[str, AfterValidator(_no_control)]
 Url = Annotated[
     str,
@@ -243,7 +299,7 @@ class Perspective(_Strict):
     side: Side | None = None
     actor: Line | None = Field(default=None, min_length=1, max_length=120)
     text: Text = Field(min_length=1, max_length=2000)
-    sources: list[SourceIndex] = Field(default_factory=list)
+    sources: list[SourceIndex] = Field(default_factory=list, max_length=MAX_SOURCES)
 
     @model_validator(mode="after")
     def _side_or_actor(self) -> Perspective:
@@ -265,16 +321,16 @@ class Story(_Strict):
     updated: Timestamp | None = None
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN)
     topics: list[Annotated[Line, Field(min_length=1, max_length=80)]] = Field(
-        default_factory=list
+        default_factory=list, max_length=MAX_TOPICS
     )
     location: Line | None = Field(default=None, min_length=1, max_length=200)
     summary: Text | None = Field(default=None, min_length=1, max_length=3000)
     key_points: list[Annotated[Text, Field(min_length=1, max_length=2000)]] = Field(
         min_length=1, max_length=12
     )
-    perspectives: list[Perspective] = Field(default_factory=list)
-    timeline: list[TimelineEntry] = Field(default_factory=list)
-    sources: list[Source] = Field(min_length=1)
+    perspectives: list[Perspective] = Field(default_factory=list, max_length=MAX_PERSPECTIVES)
+    timeline: list[TimelineEntry] = Field(default_factory=list, max_length=MAX_TIMELINE)
+    sources: list[Source] = Field(min_length=1, max_length=MAX_SOURCES)
     draft: bool = False
 
     @property
@@ -288,14 +344,46 @@ def split_citations(point: str) -> tuple[str, tuple[int, ...]]:
     if not match:
         return point, ()
     numbers = tuple(int(n) for n in re.split(r"\s*,\s*", match.group(1).strip()))
-    return point[: match.start()], numbers
+    return point[: match.start()].rstrip(), numbers
+
+
+def ascii_fold(text: str) -> str:
+    """`"Zürich Straße"` → `"Zurich Strasse"`: what of the text ASCII can spell
+    (NFKD takes accents off, `_FOLD` the letters it cannot); the rest is dropped,
+    zero-width and bidi controls included."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return folded.encode("ascii", "ignore").decode()
 
 
 def topic_slug(name: str) -> str:
-    """`"Russia-Ukraine War"` → `russia-ukraine-war`; accents folded to ASCII."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug or "topic"
+    """`"Russia-Ukraine War"` → `russia-ukraine-war`: lowercase ASCII letters, digits
+    and hyphens, never empty, at most `MAX_TOPIC_SLUG` + 10 characters.
+
+    Case, accents and punctuation do not make another topic ("Trade" = "trade!").
+    Letters ASCII cannot spell ("東京", "Ελλάδα") are kept apart by a short hash of
+    the text: `t--1a2b3c4d`, `tokyo--5e6f7a8b` for "Tokyo 東京". Only these slugs hold
+    `--`, so a hash never equals the slug of a plain ASCII topic."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(name).lower()).strip("-")
+    lost = any(char.isalnum() and not char.isascii() for char in decomposed)
+    if len(slug) > MAX_TOPIC_SLUG:
+        slug, lost = slug[:MAX_TOPIC_SLUG].rstrip("-"), True
+    if slug and not lost:
+        return slug
+    digest = hashlib.sha256(_identity(name).encode()).hexdigest()[:8]
+    return f"{slug or 't'}--{digest}"
+
+
+def _identity(name: str) -> str:
+    """What makes two topics the same beyond ASCII: their letters, marks and digits,
+    case-folded, in words (spacing, punctuation and invisible characters aside); the
+    text itself when it has none ("../")."""
+    text = "".join(
+        c for c in unicodedata.normalize("NFKC", name).casefold()
+        if unicodedata.category(c) != "Cf"
+    )
+    words = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text).split()
+    return "-".join(words) or text.strip()
 
 
 def has_line_break(value: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .model import Outlet, Story, Timestamp, split_citations, topic_slug
-from .problems import did_you_mean
+from .problems import did_you_mean, quoted
 
 Loc = tuple[str | int, ...]
 
@@ -121,7 +121,7 @@ def findings(facts: Facts) -> Iterator[Finding]:
         if folded in seen_topics:
             yield Finding(
                 ("topics", i),
-                f"duplicate topic '{topic}' (same as topics[{seen_topics[folded]}])",
+                f"duplicate topic {quoted(topic)} (same as topics[{seen_topics[folded]}])",
             )
         else:
             seen_topics[folded] = i
@@ -155,11 +155,12 @@ def findings(facts: Facts) -> Iterator[Finding]:
             seen_urls[url] = i
 
 
-def unknown_outlet(key: str, outlets: Collection[str]) -> str | None:
-    """The message for a source citing an outlet missing from the registry."""
+def unknown_outlet(key: str, outlets: Collection[str], suggest: bool = True) -> str | None:
+    """The message for a source citing an outlet missing from the registry; the
+    closest keys unless `suggest` is False (a search of the whole registry each)."""
     if key in outlets:
         return None
-    return f"unknown outlet '{key}'{did_you_mean(key, outlets)}"
+    return f"unknown outlet {quoted(key)}{did_you_mean(key, outlets) if suggest else ''}"
 
 
 def story_warnings(story: Story, outlets: Mapping[str, Outlet]) -> Iterator[Finding]:
