@@ -16,7 +16,9 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+import stat
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,8 @@ from pydantic_core import ErrorDetails
 from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 from .files import files_digest
-from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
-from .problems import Problem, Severity, did_you_mean, errors
+from .model import BIDI_CONTROL, KEY_PATTERN, SLUG_PATTERN, Outlet, Story
+from .problems import Problem, Severity, did_you_mean, errors, quoted
 from .rules import (
     Finding,
     Loc,
@@ -40,31 +42,41 @@ from .rules import (
 )
 
 _STD = "tag:yaml.org,2002:"
+_NULL, _MERGE = _STD + "null", _STD + "merge"
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
-
-class _TextResolver(yaml.resolver.BaseResolver):
-    """Plain scalars stay text (the model types them); only null and `<<` are special.
-
-    Replaces PyYAML's regex-based implicit resolver, which costs more than parsing
-    and would turn `NO` into False."""
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            if implicit[0] and value in _NULLS:
-                return _STD + "null"
-            if implicit[0] and value == "<<":
-                return _STD + "merge"
-            return _STD + "str"
-        return _STD + ("seq" if kind is yaml.SequenceNode else "map")
+MIB = 1 << 20
 
 
-class _Loader(CParser, _TextResolver):
-    """libyaml's parser and composer; nothing is ever constructed from a tag."""
+@dataclass(frozen=True)
+class Limits:
+    """How large one kind of file may be: its bytes, checked before it is read, and
+    its values (scalars, lists, mappings), counted while parsing: memory and time
+    follow the values, and one byte of `[a,a,a,…]` makes half a value."""
 
-    def __init__(self, stream: str) -> None:
-        CParser.__init__(self, stream)
-        _TextResolver.__init__(self)
+    what: str
+    bytes: int
+    values: int
+
+
+#: Real stories are under 50 KB and 1,000 values; one with 1,000 sources and long
+#: excerpts is ~1 MB and 8,000 values.
+STORY = Limits("a story file", 1 * MIB, 50_000)
+#: The full MBFC registry (9,775 outlets) is 1.6 MB and 64,500 values.
+REGISTRY = Limits("the outlet registry", 16 * MIB, 250_000)
+#: Pages are read whole by the build.
+MAX_PAGE_BYTES = 1 * MIB
+#: Problems shown per file: the first ones in line order, then how many more.
+MAX_PROBLEMS = 50
+
+#: Collections nested deeper than this are refused while parsing (a story needs 4:
+#: story → perspectives → perspective → sources; the registry 2). It bounds our
+#: recursion and every later walk over the values.
+MAX_DEPTH = 10
+_TOO_DEEP = (
+    f"nested deeper than {MAX_DEPTH} levels of lists and mappings (a story needs 4): "
+    "refused before reading further"
+)
 
 
 _ALLOWED_TAGS = {
@@ -73,7 +85,7 @@ _ALLOWED_TAGS = {
 _KEY_RE = re.compile(KEY_PATTERN)
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BAD_STEM = (
-    "the file name '{}' cannot be the story's slug (lowercase letters, digits and hyphens, "
+    "the file name {} cannot be the story's slug (lowercase letters, digits and hyphens, "
     "at most 100): rename the file or add a `slug` key"
 )
 _PATTERNS = {
@@ -165,13 +177,17 @@ def decode(raw: bytes) -> str:
         ) from None
 
 
-def parse(text: str) -> tuple[Any, Positions, list[tuple[int, int, str]]]:
+def parse(text: str, limits: Limits = STORY) -> tuple[Any, Positions, list[Found]]:
     """One YAML document → plain dicts, lists, strings and None, positions, and the
-    problems of the tree itself (duplicate keys, tags): the value at a bad node is
-    None and validation goes on, so one run still reports everything."""
-    loader = _Loader(text)
+    problems of the tree itself (duplicate keys, tags, aliases): the value at a bad
+    node is None and validation goes on, so one run still reports everything.
+
+    Built from libyaml's event stream, not its composer: no node tree is kept, and
+    nesting is refused past `MAX_DEPTH` before anything recurses deeper."""
+    parser = CParser(text)
     try:
-        node = loader.get_single_node()
+        builder = _Builder(text, parser.get_event, limits.values)
+        return builder.document(), builder.positions, builder.problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -180,69 +196,183 @@ def parse(text: str) -> tuple[Any, Positions, list[tuple[int, int, str]]]:
     except yaml.YAMLError as exc:
         raise _YamlProblem(1, 1, f"YAML error: {exc}") from None
     finally:
-        loader.dispose()
-    if node is None:
-        raise _YamlProblem(1, 1, "the file is empty")
-    positions = Positions()
-    problems: list[tuple[int, int, str]] = []
-    data = _plain(node, (), positions, problems, set())
-    return data, positions, problems
+        parser.dispose()
+
+
+def _too_many(limit: int) -> str:
+    return f"more than {limit:,} values in one file: refused before reading further"
 
 
 def _at(mark: Any) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def _plain(
-    node: yaml.Node,
-    loc: Loc,
-    positions: Positions,
-    problems: list[tuple[int, int, str]],
-    seen: set[int],
-) -> Any:
-    here = _at(node.start_mark)
-    positions.values[loc] = here
-    if id(node) in seen:  # an alias: the node is the anchored one, so point at its key
-        here = positions.values[loc] = positions.keys.get(loc, here)
-        problems.append((*here, "YAML aliases (*name) are not supported; write the value out"))
-        return None
-    if node.tag not in _ALLOWED_TAGS:
-        shown = node.tag.replace(_STD, "!!")
-        problems.append((*here, f"YAML tag '{shown}' is not allowed"))
-        return None
-    if isinstance(node, yaml.MappingNode):
-        seen.add(id(node))
+_SCALAR, _MAP_START, _SEQ_START = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+#: What libyaml counts as a line break (YAML 1.1), to place a character within a scalar.
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+Found = tuple[int, int, str, Severity]
+
+
+class _Builder:
+    """Plain values from parser events, each node's position kept. Recursion follows
+    the nesting, which is refused past `MAX_DEPTH`, so it stays shallow. Untagged
+    scalars, most of the nodes, take the shortest path (this is load's hot loop)."""
+
+    def __init__(self, text: str, next_event: Callable[[], Any], max_values: int) -> None:
+        self.text, self.next, self.max_values = text, next_event, max_values
+        self.positions = Positions()
+        self.values = self.positions.values
+        self.problems: list[Found] = []
+        # Rare: only then are scalars searched (an escape such as `\u202E` may write one).
+        self.bidi = BIDI_CONTROL.search(text) is not None or "\\u" in text or "\\U" in text
+
+    def error(self, at: tuple[int, int], message: str) -> None:
+        self.problems.append((*at, message, Severity.ERROR))
+
+    def document(self) -> Any:
+        self.next()  # stream start
+        event = self.next()
+        if type(event) is yaml.StreamEndEvent:
+            raise _YamlProblem(1, 1, "the file is empty")
+        data = self.node(self.next(), (), 0)
+        self.next()  # document end
+        event = self.next()
+        if type(event) is not yaml.StreamEndEvent:
+            raise _YamlProblem(
+                *_at(event.start_mark),
+                "expected a single document in the file, but found another one (`---`)",
+            )
+        return data
+
+    def node(self, event: Any, loc: Loc, depth: int) -> Any:
+        mark = event.start_mark
+        here = self.values[loc] = (mark.line + 1, mark.column + 1)
+        if len(self.values) > self.max_values:
+            raise _YamlProblem(*here, _too_many(self.max_values))
+        kind = type(event)
+        if kind is _SCALAR and event.tag is None and not self.bidi:
+            value: str = event.value
+            return None if event.implicit[0] and value in _NULLS else value
+        if kind is yaml.AliasEvent:  # point at the key that holds it, as for any value
+            here = self.positions.values[loc] = self.positions.keys.get(loc, here)
+            self.error(here, "YAML aliases (*name) are not supported; write the value out")
+            return None
+        tag = _tag(event)
+        if tag not in _ALLOWED_TAGS:
+            self.error(here, f"YAML tag {quoted(tag.replace(_STD, '!!'))} is not allowed")
+            self.skip(event, depth)
+            return None
+        if kind is _SCALAR:
+            if BIDI_CONTROL.search(event.value):
+                self.problems.append(self.bidi_warning(event))
+            return None if tag == _NULL else event.value
+        if depth >= MAX_DEPTH:
+            raise _YamlProblem(*here, _TOO_DEEP)
+        if kind is _MAP_START:
+            return self.mapping(loc, depth + 1)
+        return self.sequence(loc, depth + 1)
+
+    def sequence(self, loc: Loc, depth: int) -> list[Any]:
+        items: list[Any] = []
+        event = self.next()
+        while type(event) is not yaml.SequenceEndEvent:
+            items.append(self.node(event, (*loc, len(items)), depth))
+            event = self.next()
+        return items
+
+    def mapping(self, loc: Loc, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key_at = _at(key_node.start_mark)
-            if key_node.tag == _STD + "merge":
-                problems.append((*key_at, "YAML merge keys (<<) are not supported; write keys out"))
-                continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
-                problems.append((*key_at, "a key must be a plain string"))
-                continue
-            key = key_node.value
-            if key in result:
-                first = positions.keys[(*loc, key)]
-                problems.append((*key_at, f"duplicate key '{key}' (first at line {first[0]})"))
-                continue
-            positions.keys[(*loc, key)] = key_at
-            result[key] = _plain(value_node, (*loc, key), positions, problems, seen)
+        keys = self.positions.keys
+        event = self.next()
+        while type(event) is not yaml.MappingEndEvent:
+            key = event.value if type(event) is _SCALAR and event.tag is None else None
+            if key is None or key in result or (key == "<<" and event.implicit[0]):
+                key = self.odd_key(event, loc, result, depth)
+            else:
+                mark = event.start_mark
+                keys[(*loc, key)] = (mark.line + 1, mark.column + 1)
+            event = self.next()
+            if key is None:
+                self.skip(event, depth)
+            else:
+                result[key] = self.node(event, (*loc, key), depth)
+            event = self.next()
         return result
-    if isinstance(node, yaml.SequenceNode):
-        seen.add(id(node))
-        return [
-            _plain(item, (*loc, i), positions, problems, seen) for i, item in enumerate(node.value)
-        ]
-    if node.tag == _STD + "null":
-        return None
-    return node.value
+
+    def odd_key(self, event: Any, loc: Loc, seen: dict[str, Any], depth: int) -> str | None:
+        """A key off the common path: the key as text, or None (a problem is recorded)
+        when its value is to be skipped: a merge key, a key that is not a plain string,
+        a duplicate."""
+        here = _at(event.start_mark)
+        tag = _tag(event) if type(event) is not yaml.AliasEvent else None
+        if tag == _MERGE:
+            self.error(here, "YAML merge keys (<<) are not supported; write keys out")
+            return None
+        if type(event) is not _SCALAR or tag not in _ALLOWED_TAGS:
+            self.error(here, "a key must be a plain string")
+            self.skip(event, depth)
+            return None
+        key: str = event.value
+        if key in seen:
+            first = self.positions.keys[(*loc, key)]
+            self.error(here, f"duplicate key {quoted(key)} (first at line {first[0]})")
+            return None
+        self.positions.keys[(*loc, key)] = here
+        return key
+
+    def skip(self, event: Any, depth: int) -> None:
+        """Consume the rest of a node whose value is not kept (nesting still counts)."""
+        open_ = 0
+        while True:
+            kind = type(event)
+            if kind is _MAP_START or kind is _SEQ_START:
+                open_ += 1
+                if depth + open_ > MAX_DEPTH:
+                    raise _YamlProblem(*_at(event.start_mark), _TOO_DEEP)
+            elif kind in _ENDS:
+                open_ -= 1
+            if open_ == 0:
+                return
+            event = self.next()
+
+    def bidi_warning(self, event: Any) -> Found:
+        """A warning at the first bidi control of a scalar as written (at the scalar
+        when it is written as an escape, `\\u202E`), naming each one it holds."""
+        found = sorted(set(BIDI_CONTROL.findall(event.value)))
+        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c)}" for c in found)
+        line, col = _at(event.start_mark)
+        written = BIDI_CONTROL.search(self.text, event.start_mark.index, event.end_mark.index)
+        if written is not None:
+            before = self.text[event.start_mark.index : written.start()]
+            breaks = [m.end() for m in _BREAK.finditer(before)]
+            line += len(breaks)
+            col = len(before) - breaks[-1] + 1 if breaks else col + len(before)
+        message = (
+            f"invisible bidi control {names}: it can make text read in another order than "
+            "it is stored; shown isolated (U+2068 … U+2069) in single-line fields, "
+            "remove it unless it is meant"
+        )
+        return line, col, message, Severity.WARNING
 
 
-def read_document(path: Path, raw: bytes | None = None) -> Document:
+def _tag(event: Any) -> str:
+    """The node's tag; an untagged scalar is text, or null when plain and empty or
+    `~`/`null` (PyYAML's implicit typing would also make `NO` False and `1.10` 1.1)."""
+    tag: str | None = event.tag
+    if tag is not None and tag != "!":
+        return tag
+    if type(event) is _SCALAR:
+        if event.implicit[0] and event.value in _NULLS:
+            return _NULL
+        return _MERGE if event.implicit[0] and event.value == "<<" else _STD + "str"
+    return _STD + ("seq" if type(event) is _SEQ_START else "map")
+
+
+def read_document(path: Path, raw: bytes | None = None, limits: Limits = STORY) -> Document:
     """Read and parse one file; raises `_YamlProblem` when there is no tree at all."""
-    text = decode(path.read_bytes() if raw is None else raw)
-    data, positions, found = parse(text)
+    text = decode(read_limited(path, limits) if raw is None else raw)
+    data, positions, found = parse(text, limits)
     return Document(path, data, positions, tuple(Problem(path, *p) for p in found))
 
 
@@ -257,7 +387,7 @@ def _message(error: ErrorDetails, model: type[BaseModel], loc: Loc, prefix: Loc 
         return _named((*prefix, *loc[:-1]), f"missing required key '{loc[-1]}'")
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
-        message = f"unknown key '{loc[-1]}'" + did_you_mean(str(loc[-1]), allowed)
+        message = f"unknown key {quoted(str(loc[-1]))}" + did_you_mean(str(loc[-1]), allowed)
         return _named((*prefix, *loc[:-1]), message)
     return _named((*prefix, *loc), _what(error))
 
@@ -345,15 +475,23 @@ def _validate(
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        known = {(p.line, p.col) for p in doc.problems}
+        known = {(p.line, p.col) for p in errors(doc.problems)}
         problems = []
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
             full = (*prefix, *loc)
-            line, col = doc.positions.of(full, key=error["type"] == "extra_forbidden")
+            line, col = doc.positions.of(full, key=_at_key(error))
             if (line, col) not in known:
                 problems.append(Problem(doc.path, line, col, _message(error, model, loc, prefix)))
         return None, problems
+
+
+def _at_key(error: ErrorDetails) -> bool:
+    """An unknown key is shown at the key; so is a list with too many items (its
+    value may be thousands of lines long, the key names it)."""
+    return error["type"] == "extra_forbidden" or (
+        error["type"] == "too_long" and isinstance(error.get("input"), list)
+    )
 
 
 def _problem(doc: Document, finding: Finding, severity: Severity = Severity.ERROR) -> Problem:
@@ -372,7 +510,7 @@ def load_outlets(doc: Document) -> tuple[dict[str, Outlet], list[Problem]]:
             problems.append(
                 Problem(
                     doc.path, line, col,
-                    f"outlet key '{key}' must be lowercase letters, digits and hyphens "
+                    f"outlet key {quoted(key)} must be lowercase letters, digits and hyphens "
                     "(at most 64, starting with a letter or digit)",
                 )
             )
@@ -387,7 +525,7 @@ def load_outlets(doc: Document) -> tuple[dict[str, Outlet], list[Problem]]:
 def _root_problem(doc: Document, what: str) -> list[Problem]:
     """A document that is not a mapping; none more when the parser already said why
     (a refused tag on the whole document leaves nothing to validate)."""
-    if doc.data is None and doc.problems:
+    if doc.data is None and errors(doc.problems):
         return []
     line, col = doc.positions.of(())
     return [Problem(doc.path, line, col,
@@ -415,7 +553,7 @@ def story_alone(doc: Document, stem: str) -> tuple[Story | None, list[Problem]]:
     story, problems = _validate(Story, doc.data, doc)
     bad_stem = doc.data.get("slug") is None and not _SLUG_RE.match(stem)
     if bad_stem:
-        problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(stem)))
+        problems.append(Problem(doc.path, *doc.positions.of(()), _BAD_STEM.format(quoted(stem))))
     if story is None or bad_stem:
         # Cross-field rules too, on what the raw data says: one run, every problem.
         known = {(p.line, p.col, p.message) for p in problems}
@@ -439,10 +577,11 @@ def against_registry(
     """Unknown outlets (read from the raw data, valid story or not) and warnings."""
     if not isinstance(doc.data, dict):
         return []
-    problems = []
+    problems: list[Problem] = []
     keys = outlets if declared is None else declared
     for loc, key in _cited_outlets(doc.data):
-        message = unknown_outlet(key, keys) if keys else None
+        # Suggestions cost a search of the registry each: only for the ones shown.
+        message = unknown_outlet(key, keys, suggest=len(problems) < MAX_PROBLEMS) if keys else None
         if message:
             problems.append(_problem(doc, Finding(loc, message)))
     if story is not None:
@@ -463,21 +602,146 @@ def _cited_outlets(data: Any) -> Iterator[tuple[Loc, str]]:
 # --- the whole content folder -------------------------------------------------
 
 
+def read_limited(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file within `limits`, else `_YamlProblem` at 1:1. The
+    size is checked before reading and no more than the limit + 1 bytes are read (a
+    file may grow meanwhile); opened non-blocking, as a FIFO would wait forever."""
+    with open(path, "rb", opener=_non_blocking) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _YamlProblem(1, 1, "not a regular file: not read")
+        if info.st_size > limits.bytes:
+            raise _YamlProblem(1, 1, _too_big(info.st_size, limits.what, limits.bytes))
+        raw = handle.read(limits.bytes + 1)
+    if len(raw) > limits.bytes:
+        raise _YamlProblem(1, 1, _too_big(len(raw), limits.what, limits.bytes))
+    return raw
+
+
+def _non_blocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _too_big(size: int, what: str, limit: int) -> str:
+    return (
+        f"the file is {size:,} bytes; {what} may have at most {limit:,} bytes "
+        f"({limit / MIB:g} MiB): not read"
+    )
+
+
+@dataclass(frozen=True)
+class Files:
+    """What a content folder holds that load reads, and the problems of what it
+    refuses to read (a symlink out of the folder, a page that is too large)."""
+
+    registry: Path | None  # None: missing, or refused
+    stories: list[Path]
+    pages: list[Path]
+    problems: list[Problem]
+
+
+def content_files(root: Path) -> Files:
+    """The registry, story files (sorted) and pages of `root`. A symlink is followed
+    only to a target inside the content folder: a pull request cannot make a build
+    read, or publish, a file of the machine that builds it."""
+    inside = os.path.realpath(root)
+    registry = root / "outlets.yaml"
+    stories, problems = _walk(root / "stories", inside)
+    pages, more = _pages(root / "pages", inside)
+    problems += more
+    if os.path.islink(registry) and not _inside(registry, inside):
+        problems.append(_outside(registry))
+    elif registry.is_file():
+        return Files(registry, sorted(stories), sorted(pages), problems)
+    else:
+        problems.append(Problem(registry, 1, 1, "the outlet registry is missing"))
+    return Files(None, sorted(stories), sorted(pages), problems)
+
+
 def story_files(root: Path) -> list[Path]:
-    stories = root / "stories"
-    if not stories.is_dir():
-        return []
-    return sorted(p for p in stories.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The story files load reads (what `check` counts, what `new` must not clash with)."""
+    return sorted(_walk(root / "stories", os.path.realpath(root))[0])
 
 
-def _read(path: Path) -> tuple[Document | None, list[Problem]]:
+def _walk(folder: Path, root: str) -> tuple[list[Path], list[Problem]]:
+    """`*.yaml` and `*.yml` files under `folder`, without recursion (any depth).
+    Symlinks inside the content folder are followed, each real folder read once,
+    so a link loop ends; a symlink out of it is a problem, never followed."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    pending, walked = [folder], set()
+    while pending:
+        current = pending.pop()
+        try:
+            info = os.stat(current)  # the folder itself, by device and inode (realpath is slow)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in walked:
+            continue
+        walked.add((info.st_dev, info.st_ino))
+        entries, refused = _listing(current, root)
+        problems += refused
+        for entry in entries:
+            story = entry.name.endswith((".yaml", ".yml"))
+            if entry.is_symlink() and not _inside(entry.path, root):
+                if story or os.path.isdir(entry):
+                    problems.append(_outside(Path(entry.path)))
+            elif _is_dir(entry):
+                pending.append(Path(entry.path))
+            elif story and _is_file(entry):
+                found.append(Path(entry.path))
+    return found, problems
+
+
+def _pages(folder: Path, root: str) -> tuple[list[Path], list[Problem]]:
+    """`pages/*.md`: each a regular file inside the content folder, at most
+    `MAX_PAGE_BYTES` (the build reads it whole)."""
+    entries, problems = _listing(folder, root)
+    pages: list[Path] = []
+    for entry in entries:
+        path = Path(entry.path)
+        if not entry.name.endswith(".md"):
+            continue
+        if entry.is_symlink() and not _inside(path, root):
+            problems.append(_outside(path))
+        elif _is_file(entry) and (size := os.stat(path).st_size) > MAX_PAGE_BYTES:
+            problems.append(Problem(path, 1, 1, _too_big(size, "a page", MAX_PAGE_BYTES)))
+        elif _is_file(entry):
+            pages.append(path)
+    return pages, problems
+
+
+def _listing(folder: Path, root: str) -> tuple[list[os.DirEntry[str]], list[Problem]]:
+    """The entries of a folder; none when it is missing, and a problem when it is a
+    symlink out of the content folder or cannot be read."""
+    if os.path.islink(folder) and not _inside(folder, root):
+        return [], [_outside(folder)]
+    if not os.path.isdir(folder):
+        return [], []
     try:
-        doc = read_document(path)
-        return doc, list(doc.problems)
-    except _YamlProblem as p:
-        return None, [Problem(path, p.line, p.col, p.message)]
+        with os.scandir(folder) as listing:
+            return list(listing), []
     except OSError as exc:
-        return None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
+        return [], [Problem(folder, 1, 1, f"cannot read the folder: {exc.strerror}")]
+
+
+def _inside(path: Path | str, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _outside(path: Path) -> Problem:
+    what = "folder" if os.path.isdir(path) else "file"
+    return Problem(path, 1, 1, f"is a symlink to a {what} outside the content folder: not read")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Following a symlink (already known to stay inside); False for a broken one or a loop."""
+    return entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and os.path.isdir(entry))
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    return entry.is_file(follow_symlinks=False) or (entry.is_symlink() and os.path.isfile(entry))
 
 
 def load_content(root: Path, cache: Path | None = None) -> Result:
@@ -486,14 +750,12 @@ def load_content(root: Path, cache: Path | None = None) -> Result:
     `cache`: a folder where each story file's parse and validation is kept, keyed by
     its bytes and name, so unchanged files are not parsed again (builds, checks)."""
     store = ParseCache(cache) if cache is not None else None
-    problems: list[Problem] = []
-    registry_path = root / "outlets.yaml"
+    files = content_files(root)
+    problems: list[Problem] = list(files.problems)
     outlets: dict[str, Outlet] = {}
     registry: Document | None = None
-    if not registry_path.is_file():
-        problems.append(Problem(registry_path, 1, 1, "the outlet registry is missing"))
-    else:
-        registry, outlets, found = _registry_file(registry_path, store)
+    if files.registry is not None:
+        registry, outlets, found = _registry_file(files.registry, store)
         problems += found
     declared = set(registry.data) if registry and isinstance(registry.data, dict) else None
     stories: list[Story] = []
@@ -501,7 +763,7 @@ def load_content(root: Path, cache: Path | None = None) -> Result:
     docs: dict[str, Document] = {}
     cited: set[str] = set()
     unreadable = False
-    for path in story_files(root):
+    for path in files.stories:
         doc, story, found = _story_file(path, store)
         problems += found
         if doc is None or not isinstance(doc.data, dict):
@@ -520,22 +782,24 @@ def load_content(root: Path, cache: Path | None = None) -> Result:
         paths[story.slug] = path
     if registry is not None and not unreadable:
         problems += _unused_outlets(registry, outlets, cited)
-    pages = tuple(sorted((root / "pages").glob("*.md"))) if (root / "pages").is_dir() else ()
-    return Result(Content(root, outlets, tuple(stories), paths, pages), tuple(_ordered(problems)))
+    content = Content(root, outlets, tuple(stories), paths, tuple(files.pages))
+    return Result(content, tuple(_capped(_ordered(problems))))
 
 
 def _registry_file(
     path: Path, store: ParseCache | None
 ) -> tuple[Document | None, dict[str, Outlet], list[Problem]]:
     """Parse and validate the registry, through the cache when there is one."""
-    raw = path.read_bytes() if store is not None else b""
+    raw, found = _read(path, REGISTRY)
+    if raw is None:
+        return None, {}, found
     key = store.key(path.name, raw) if store is not None else ""
     hit = store.get(key) if store is not None else None
     if hit is not None:
         cached, known, found = hit
         moved = tuple(_moved(cached.problems, path))
         return Document(path, cached.data, cached.positions, moved), known, _moved(found, path)
-    doc, found = _read(path)
+    doc, found = _parsed(path, raw, REGISTRY)
     outlets: dict[str, Outlet] = {}
     if doc is not None:
         outlets, more = load_outlets(doc)
@@ -549,31 +813,42 @@ def _story_file(
     path: Path, store: ParseCache | None
 ) -> tuple[Document | None, Story | None, list[Problem]]:
     """Parse and validate one story file alone, through the cache when there is one."""
-    if store is None:
-        doc, found = _read(path)
-        if doc is None:
-            return None, None, found
-        story, more = story_alone(doc, path.stem)
-        return doc, story, found + more
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
-    key = store.key(path.name, raw)
-    hit = store.get(key)
+    raw, found = _read(path, STORY)
+    if raw is None:
+        return None, None, found
+    key = store.key(path.name, raw) if store is not None else ""
+    hit = store.get(key) if store is not None else None
     if hit is not None:
         doc, story, found = hit
         doc = Document(path, doc.data, doc.positions, tuple(_moved(doc.problems, path)))
         return doc, story, _moved(found, path)
-    try:
-        doc = read_document(path, raw)
-    except _YamlProblem as p:
-        return None, None, [Problem(path, p.line, p.col, p.message)]
+    doc, found = _parsed(path, raw, STORY)
+    if doc is None:
+        return None, None, found
     story, more = story_alone(doc, path.stem)
-    found = list(doc.problems) + more
+    found += more
     doc = slim(doc)
-    store.put(key, (doc, story, found))
+    if store is not None:
+        store.put(key, (doc, story, found))
     return doc, story, found
+
+
+def _read(path: Path, limits: Limits) -> tuple[bytes | None, list[Problem]]:
+    """The file's bytes, or None and why not."""
+    try:
+        return read_limited(path, limits), []
+    except _YamlProblem as p:
+        return None, [Problem(path, p.line, p.col, p.message)]
+    except OSError as exc:
+        return None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
+
+
+def _parsed(path: Path, raw: bytes, limits: Limits) -> tuple[Document | None, list[Problem]]:
+    try:
+        doc = read_document(path, raw, limits)
+    except _YamlProblem as p:
+        return None, [Problem(path, p.line, p.col, p.message)]
+    return doc, list(doc.problems)
 
 
 def slim(doc: Document) -> Document:
@@ -679,6 +954,32 @@ def _unused_outlets(
         for key in outlets
         if key not in cited
     ]
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    """At most `MAX_PROBLEMS` per file (problems come sorted by file), then one that
+    says how many more there are: 10,000 broken sources make 51 lines, not 40,000."""
+    shown: list[Problem] = []
+    hidden: list[Problem] = []
+    count = 0
+    for i, problem in enumerate(problems):
+        same_file = i > 0 and problems[i - 1].path == problem.path
+        count = count + 1 if same_file else 1
+        if count <= MAX_PROBLEMS:
+            shown.append(problem)
+            continue
+        hidden.append(problem)
+        if i + 1 == len(problems) or problems[i + 1].path != problem.path:
+            shown.append(_more(hidden))
+            hidden = []
+    return shown
+
+
+def _more(hidden: list[Problem]) -> Problem:
+    first = hidden[0]
+    severity = Severity.ERROR if errors(hidden) else Severity.WARNING
+    message = f"… and {len(hidden):,} more problems in this file (fix these first)"
+    return Problem(first.path, first.line, first.col, message, severity)
 
 
 def _ordered(problems: Iterable[Problem]) -> list[Problem]:

@@ -14,27 +14,26 @@ import argparse
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .load import Document, _YamlProblem, load_outlets, load_story, read_document, story_files
-from .model import DATE_PATTERN, SLUG_PATTERN, Outlet
-from .problems import Problem, Severity
+from .load import (
+    REGISTRY,
+    Document,
+    _YamlProblem,
+    content_files,
+    load_outlets,
+    load_story,
+    read_document,
+)
+from .model import DATE_PATTERN, SLUG_PATTERN, Outlet, ascii_fold, isolate_bidi
+from .problems import Problem, Severity, visible
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORY_SCHEMA = PROJECT / "schema" / "story.schema.json"
 MAX_SLUG = 100
-
-#: Letters NFKD does not take apart into ASCII.
-_FOLD = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
-     "ı": "i"}
-)
-
 
 class ScaffoldError(Exception):
     """Nothing was written; the message says why (exit 1)."""
@@ -52,10 +51,9 @@ def slugify(title: str, fallback: str = "story") -> str:
     """`"Pope Leo XIV elected — the first US pope"` → `pope-leo-xiv-elected-the-first-us-pope`.
 
     Lowercase ASCII letters, digits and hyphens, at most 100 characters, cut at a
-    word boundary when it can be; `fallback` when nothing of the title is ASCII."""
-    folded = unicodedata.normalize("NFKD", title.translate(_FOLD))
-    ascii_only = folded.encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")
+    word boundary when it can be; `fallback` when nothing of the title is ASCII.
+    Zero-width and bidi characters are dropped, never turned into a hyphen."""
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(title).lower()).strip("-")
     if len(slug) > MAX_SLUG:
         cut = slug[: MAX_SLUG + 1]
         slug = cut.rsplit("-", 1)[0] if "-" in cut[1:] else cut[:MAX_SLUG]
@@ -72,8 +70,10 @@ def modeline(story: Path, schema: Path = STORY_SCHEMA) -> str:
 
 
 def _quoted(value: str) -> str:
-    """A YAML double-quoted scalar (JSON string syntax is a subset YAML reads back)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON string syntax is a subset YAML reads back),
+    invisible characters (bidi controls, zero-width) written as `\\uXXXX`, so the
+    file shows what the title holds."""
+    return visible(json.dumps(value, ensure_ascii=False))
 
 
 def render(
@@ -155,10 +155,13 @@ sources:
 """
 
 
-def registry_outlets(content: Path) -> dict[str, Outlet]:
-    """The valid outlets of `content/outlets.yaml`, in file order (empty when unreadable)."""
+def registry_outlets(registry: Path | None) -> dict[str, Outlet]:
+    """The valid outlets of the registry, in file order (empty when missing, refused
+    or unreadable)."""
+    if registry is None:
+        return {}
     try:
-        doc = read_document(content / "outlets.yaml")
+        doc = read_document(registry, limits=REGISTRY)
     except (_YamlProblem, OSError):
         return {}
     outlets, _ = load_outlets(doc)
@@ -183,7 +186,8 @@ def new_story(
 ) -> Scaffold:
     """Write `content/stories/<slug>.yaml`; raises ScaffoldError (nothing written)."""
     day = day or today()
-    outlets = registry_outlets(content)
+    files = content_files(content)
+    outlets = registry_outlets(files.registry)
     if not outlets:
         raise ScaffoldError(
             f"no valid outlet in {content / 'outlets.yaml'}: a story needs at least one "
@@ -191,7 +195,7 @@ def new_story(
         )
     slug = slugify(title, fallback=f"story-{day.isoformat()}")
     path = content / "stories" / f"{slug}.yaml"
-    for existing in story_files(content):
+    for existing in files.stories:
         if existing.stem == slug:
             raise ScaffoldError(
                 f"{existing} already exists: edit it, or choose another title"
@@ -221,7 +225,7 @@ def _validate(path: Path, text: str, outlets: dict[str, Outlet], slug: str) -> l
         return [Problem(path, problem.line, problem.col, problem.message)]
     story, problems = load_story(doc, outlets, slug)
     problems = list(doc.problems) + problems
-    if story is not None and story.title != doc.data.get("title"):  # pragma: no cover
+    if story is not None and story.title != isolate_bidi(doc.data["title"]):  # pragma: no cover
         problems.append(Problem(path, 1, 1, "title: does not read back as written"))
     return problems
 

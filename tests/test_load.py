@@ -72,7 +72,7 @@ STORIES: dict[str, tuple[str | bytes, Expected]] = {
     ),
     "key-points-too-many": (
         edit("key_points:\n", "key_points:\n" + "  - A point.\n" * 11),
-        [(6, 3, "key_points: must have at most 12 items (it has 13)")],
+        [(5, 1, "key_points: must have at most 12 items (it has 13)")],  # at the key
     ),
     "key-points-empty": (
         edit(
