@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -488,7 +489,9 @@ def _linked(tmp_path: Path, outside: Path, link: str, target: str) -> Path:
     root = write_content(tmp_path / "content", stories={"talks": STORY})
     (root / "pages").mkdir()
     (root / link).parent.mkdir(parents=True, exist_ok=True)
-    if (root / link).exists():
+    if (root / link).is_dir():
+        shutil.rmtree(root / link)
+    elif (root / link).exists():
         (root / link).unlink()
     (root / link).symlink_to(outside / target)
     return root
@@ -500,6 +503,8 @@ LINKS = [
     ("stories/deeper/leak.yml", "story.yaml", "file"),
     ("outlets.yaml", "outlets.yaml", "file"),
     ("pages/about.md", "page.md", "file"),
+    ("stories", "stories", "folder"),
+    ("pages", "stories", "folder"),
 ]
 
 
