@@ -45,6 +45,10 @@ _CITATION = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
 #: PDI): invisible characters that reorder the text after them.
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ISOLATE_OPEN, _FSI, _PDI = "\u2066\u2067\u2068", "\u2068", "\u2069"
+#: Any of `_LINE_BREAKS`, `_CONTROL` or `BIDI_CONTROL`: one character class.
+_UNUSUAL = re.compile(
+    "[" + "".join(p.pattern[1:-1] for p in (_LINE_BREAKS, _CONTROL, BIDI_CONTROL)) + "]"
+)
 
 #: Most entries of each list of a story: far above real stories (Ground News lists
 #: a few hundred sources at most), low enough to bound a hostile file's cost.
@@ -135,11 +139,15 @@ class Side(StrEnum):
 
 
 def _single_line(value: str) -> str:
+    """One line, no control characters, bidi controls isolated: one search for the
+    common case (every title, name and source title passes here)."""
+    if not _UNUSUAL.search(value):
+        return value
     if _LINE_BREAKS.search(value):
         raise ValueError("must be a single line (no line breaks)")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
-    return value
+    return isolate_bidi(value)
 
 
 def isolate_bidi(value: str) -> str:
@@ -220,7 +228,7 @@ def _url(value: str) -> str:
     return value
 
 
-Line = Annotated[str, AfterValidator(_single_line), AfterValidator(isolate_bidi)]
+Line = Annotated[str, AfterValidator(_single_line)]
 Text = Annotated[str, AfterValidator(_no_control)]
 Url = Annotated[
     str,
