@@ -977,9 +977,11 @@ def _capped(problems: list[Problem]) -> list[Problem]:
 
 def _more(hidden: list[Problem]) -> Problem:
     first = hidden[0]
-    severity = Severity.ERROR if errors(hidden) else Severity.WARNING
-    message = f"… and {len(hidden):,} more problems in this file (fix these first)"
-    return Problem(first.path, first.line, first.col, message, severity)
+    if errors(hidden):
+        message = f"… and {len(hidden):,} more problems in this file (fix these first)"
+        return Problem(first.path, first.line, first.col, message)
+    message = f"… and {len(hidden):,} more warnings in this file"
+    return Problem(first.path, first.line, first.col, message, Severity.WARNING)
 
 
 def _ordered(problems: Iterable[Problem]) -> list[Problem]:

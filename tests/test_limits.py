@@ -581,3 +581,14 @@ def test_a_deep_folder_tree_is_walked_without_recursion(tmp_path: Path) -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert sorted(s.slug or "" for s in result.valid.stories) == ["deep", "talks"]
+
+
+def test_warnings_alone_are_capped_as_warnings(tmp_path: Path) -> None:
+    """A registry of 200 outlets no story cites: 50 warnings, then a count (exit 0)."""
+    registry = OUTLETS + "".join(f"o{i}:\n  name: O{i}\n" for i in range(200))
+    done = run_cli("check", "--content", write_content(tmp_path, outlets=registry,
+                                                        stories={"talks": STORY}))
+    assert done.returncode == 0
+    lines = [line for line in done.stderr.splitlines() if "outlets.yaml" in line]
+    assert len(lines) == MAX_PROBLEMS + 1
+    assert lines[-1].endswith(": warning: … and 150 more warnings in this file")
