@@ -25,6 +25,7 @@ from sitebuild import (
     MORE_PAYLOADS,
     PAYLOADS,
     Page,
+    build_site,
     hostile_content,
     url_of,
 )
@@ -410,3 +411,28 @@ def test_editor_placeholder_links_are_not_resolved_in_stories(hostile_site: Path
     resolved = {"/evil-page/", "/x.png", "/index.html", "/stories/hostile/passwd"}
     assert not hrefs & resolved
     assert not [h for h in hrefs if "passwd" in h or h.startswith(("file:", "{"))]
+
+
+# --- invisible characters -----------------------------------------------------------
+
+BIDI_TITLE = "Vote \u202eevil\u200b ends"  # an unclosed right-to-left override, a zero-width space
+
+
+def test_a_bidi_override_in_a_title_is_contained_on_every_surface(tmp_path: Path) -> None:
+    """The page heading, `<title>`, feed and JSON all carry the title isolated (FSI … PDI),
+    so the override cannot reorder what follows; the zero-width space stays text."""
+    from conftest import STORY, write_content
+
+    isolated = "\u2068" + BIDI_TITLE + "\u2069"
+    story = STORY.replace("title: Talks in Istanbul", f'title: "{BIDI_TITLE}"')
+    root = write_content(tmp_path / "content", stories={"bidi-vote": story})
+    output, _ = build_site(root, tmp_path)
+    html = (output / "stories" / "bidi-vote" / "index.html").read_text("utf-8")
+    assert f"<h1>{isolated}</h1>" in html
+    assert Page(html).find("title")[0].text.startswith(isolated)
+    data = json.loads((output / "api" / "stories" / "bidi-vote.json").read_text("utf-8"))
+    assert data["title"] == isolated
+    atom = "{http://www.w3.org/2005/Atom}"
+    root_el = ET.parse(output / "feeds" / "all.atom.xml").getroot()
+    assert [e.findtext(f"{atom}title") for e in root_el.iter(f"{atom}entry")] == [isolated]
+    assert all(name.isascii() for name in (p.name for p in output.rglob("*")))
