@@ -309,23 +309,36 @@ def test_injected_metadata_has_no_effect_on_the_built_site(hostile_site: Path) -
     assert [s["slug"] for s in stories] == [HOSTILE_SLUG]
 
 
-def test_javascript_urls_are_rejected_at_the_door(tmp_path: Path) -> None:
+UNSAFE_URLS = [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+    "vbscript:msgbox(1)", "VBScript:msgbox(1)", "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd", "//evil.example/x", "/relative", "../../etc/passwd",
+    "&#106;avascript:alert(1)", "https://", "https:alert(1)",
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_unsafe_urls_are_rejected_at_the_door(tmp_path: Path, url: str) -> None:
+    """In a source's `url` and an outlet's `url`, through `parallax check`: each is
+    refused at its own line, whatever its case, spacing or encoding."""
     import yaml
 
     root = hostile_content(tmp_path / "content")
     path = root / "stories" / f"{HOSTILE_SLUG}.yaml"
     story = yaml.safe_load(path.read_text("utf-8"))
-    story["sources"][1]["url"] = "javascript:alert(1)"
+    story["sources"][1]["url"] = url
     path.write_text(yaml.safe_dump(story, allow_unicode=True, width=1000), "utf-8")
     outlets = yaml.safe_load((root / "outlets.yaml").read_text("utf-8"))
-    outlets["plain"]["url"] = "data:text/html,<script>alert(1)</script>"
+    outlets["plain"]["url"] = url
     (root / "outlets.yaml").write_text(yaml.safe_dump(outlets, allow_unicode=True), "utf-8")
-    result = load_content(root)
-    messages = sorted(p.message for p in result.errors)
-    assert messages == [
-        "plain.url: must be an absolute http:// or https:// URL",
-        "sources[1].url: must be an absolute http:// or https:// URL",
-    ]
+    done = run_cli("check", "--content", root)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 2, done.stderr
+    assert re.search(r"outlets\.yaml:\d+:\d+: error: plain\.url: must be an absolute "
+                     r"http:// or https:// URL", errors[0]), errors
+    assert re.search(r"hostile\.yaml:\d+:\d+: error: sources\[1\]\.url: must be an "
+                     r"absolute http:// or https:// URL", errors[1]), errors
 
 
 # --- autoescape ---------------------------------------------------------------------
