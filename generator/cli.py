@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .load import load_content, story_files
+from .folder import story_files
+from .load import load_content
 from .problems import Problem
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -1,12 +1,10 @@
-"""Phase 1: read every content file, keep where each value stood, convert to models.
+"""Phase 1: read every content file, convert it to models, report every problem.
 
-YAML is parsed with libyaml's composer (fast, safe: nothing is constructed from
-tags), and we build plain values from the node tree ourselves. That lets us keep
-each node's line and column, reject duplicate keys (PyYAML keeps the last one
-silently), refuse every non-standard tag (`!!python/...` is an error, never
-executed) and keep scalars as the text the editor wrote (no `country: NO` → False).
-Pydantic then converts them into typed models; its errors are mapped back to nodes.
-Every problem in every file is collected; nothing is written here.
+`folder` says which files to read and reads them safely; `parse` turns each into
+plain values with the line and column of each; here pydantic converts them into
+typed models and its errors are mapped back to those positions, the cross-field
+rules run, and a parse cache skips unchanged files. Every problem in every file is
+collected; nothing is written here but the cache.
 """
 
 from __future__ import annotations
@@ -16,20 +14,18 @@ import hashlib
 import os
 import pickle
 import re
-import stat
-import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 from .files import files_digest
-from .model import BIDI_CONTROL, KEY_PATTERN, SLUG_PATTERN, Outlet, Story
+from .folder import content_files, read_limited
+from .model import KEY_PATTERN, SLUG_PATTERN, Outlet, Story
+from .parse import REGISTRY, STORY, Document, Limits, Positions, YamlProblem, decode, parse
 from .problems import Problem, Severity, did_you_mean, errors, quoted
 from .rules import (
     Finding,
@@ -41,47 +37,9 @@ from .rules import (
     unknown_outlet,
 )
 
-_STD = "tag:yaml.org,2002:"
-_NULL, _MERGE = _STD + "null", _STD + "merge"
-_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-
-MIB = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How large one kind of file may be: its bytes, checked before it is read, and
-    its values (scalars, lists, mappings), counted while parsing: memory and time
-    follow the values, and one byte of `[a,a,a,…]` makes half a value."""
-
-    what: str
-    bytes: int
-    values: int
-
-
-#: Real stories are under 50 KB and 1,000 values; one with 1,000 sources and long
-#: excerpts is ~1 MB and 8,000 values.
-STORY = Limits("a story file", 1 * MIB, 50_000)
-#: The full MBFC registry (9,775 outlets) is 1.6 MB and 64,500 values.
-REGISTRY = Limits("the outlet registry", 16 * MIB, 250_000)
-#: Pages are read whole by the build.
-MAX_PAGE_BYTES = 1 * MIB
 #: Problems shown per file: the first ones in line order, then how many more.
 MAX_PROBLEMS = 50
 
-#: Collections nested deeper than this are refused while parsing (a story needs 4:
-#: story → perspectives → perspective → sources; the registry 2). It bounds our
-#: recursion and every later walk over the values.
-MAX_DEPTH = 10
-_TOO_DEEP = (
-    f"nested deeper than {MAX_DEPTH} levels of lists and mappings (a story needs 4): "
-    "refused before reading further"
-)
-
-
-_ALLOWED_TAGS = {
-    _STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-}
 _KEY_RE = re.compile(KEY_PATTERN)
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BAD_STEM = (
@@ -94,31 +52,6 @@ _PATTERNS = {
     "starting with a letter or digit",
     r"^[A-Z]{2}$": "must be a two-letter ISO 3166-1 country code in capitals, e.g. GB",
 }
-
-
-@dataclass
-class Positions:
-    """Where each value (and each mapping key) of one document stands, 1-based."""
-
-    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-
-    def of(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
-        """The node at `loc`, else its closest existing ancestor (a missing key
-        points at the mapping that lacks it)."""
-        if key and loc in self.keys:
-            return self.keys[loc]
-        while loc not in self.values and loc:
-            loc = loc[:-1]
-        return self.values.get(loc, (1, 1))
-
-
-@dataclass(frozen=True)
-class Document:
-    path: Path
-    data: Any
-    positions: Positions
-    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,222 +88,8 @@ class Result:
         return [p for p in self.problems if p.severity is Severity.WARNING]
 
 
-class _YamlProblem(Exception):
-    def __init__(self, line: int, col: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.col, self.message = line, col, message
-
-
-# --- YAML → plain values with positions ---------------------------------------
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 only (a BOM is allowed); the error names the first bad byte."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        col = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
-        raise _YamlProblem(
-            line, col, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        ) from None
-
-
-def parse(text: str, limits: Limits = STORY) -> tuple[Any, Positions, list[Found]]:
-    """One YAML document → plain dicts, lists, strings and None, positions, and the
-    problems of the tree itself (duplicate keys, tags, aliases): the value at a bad
-    node is None and validation goes on, so one run still reports everything.
-
-    Built from libyaml's event stream, not its composer: no node tree is kept, and
-    nesting is refused past `MAX_DEPTH` before anything recurses deeper."""
-    parser = CParser(text)
-    try:
-        builder = _Builder(text, parser.get_event, limits.values)
-        return builder.document(), builder.positions, builder.problems
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise _YamlProblem(line, col, f"YAML syntax error: {what}") from None
-    except yaml.YAMLError as exc:
-        raise _YamlProblem(1, 1, f"YAML error: {exc}") from None
-    finally:
-        parser.dispose()
-
-
-def _too_many(limit: int) -> str:
-    return f"more than {limit:,} values in one file: refused before reading further"
-
-
-def _at(mark: Any) -> tuple[int, int]:
-    return mark.line + 1, mark.column + 1
-
-
-_SCALAR, _MAP_START, _SEQ_START = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-#: What libyaml counts as a line break (YAML 1.1), to place a character within a scalar.
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-Found = tuple[int, int, str, Severity]
-
-
-class _Builder:
-    """Plain values from parser events, each node's position kept. Recursion follows
-    the nesting, which is refused past `MAX_DEPTH`, so it stays shallow. Untagged
-    scalars, most of the nodes, take the shortest path (this is load's hot loop)."""
-
-    def __init__(self, text: str, next_event: Callable[[], Any], max_values: int) -> None:
-        self.text, self.next, self.max_values = text, next_event, max_values
-        self.positions = Positions()
-        self.values = self.positions.values
-        self.problems: list[Found] = []
-        # Rare: only then are scalars searched (an escape such as `\u202E` may write one).
-        self.bidi = BIDI_CONTROL.search(text) is not None or "\\u" in text or "\\U" in text
-
-    def error(self, at: tuple[int, int], message: str) -> None:
-        self.problems.append((*at, message, Severity.ERROR))
-
-    def document(self) -> Any:
-        self.next()  # stream start
-        event = self.next()
-        if type(event) is yaml.StreamEndEvent:
-            raise _YamlProblem(1, 1, "the file is empty")
-        data = self.node(self.next(), (), 0)
-        self.next()  # document end
-        event = self.next()
-        if type(event) is not yaml.StreamEndEvent:
-            raise _YamlProblem(
-                *_at(event.start_mark),
-                "expected a single document in the file, but found another one (`---`)",
-            )
-        return data
-
-    def node(self, event: Any, loc: Loc, depth: int) -> Any:
-        mark = event.start_mark
-        here = self.values[loc] = (mark.line + 1, mark.column + 1)
-        if len(self.values) > self.max_values:
-            raise _YamlProblem(*here, _too_many(self.max_values))
-        kind = type(event)
-        if kind is _SCALAR and event.tag is None and not self.bidi:
-            value: str = event.value
-            return None if event.implicit[0] and value in _NULLS else value
-        if kind is yaml.AliasEvent:  # point at the key that holds it, as for any value
-            here = self.positions.values[loc] = self.positions.keys.get(loc, here)
-            self.error(here, "YAML aliases (*name) are not supported; write the value out")
-            return None
-        tag = _tag(event)
-        if tag not in _ALLOWED_TAGS:
-            self.error(here, f"YAML tag {quoted(tag.replace(_STD, '!!'))} is not allowed")
-            self.skip(event, depth)
-            return None
-        if kind is _SCALAR:
-            if BIDI_CONTROL.search(event.value):
-                self.problems.append(self.bidi_warning(event))
-            return None if tag == _NULL else event.value
-        if depth >= MAX_DEPTH:
-            raise _YamlProblem(*here, _TOO_DEEP)
-        if kind is _MAP_START:
-            return self.mapping(loc, depth + 1)
-        return self.sequence(loc, depth + 1)
-
-    def sequence(self, loc: Loc, depth: int) -> list[Any]:
-        items: list[Any] = []
-        event = self.next()
-        while type(event) is not yaml.SequenceEndEvent:
-            items.append(self.node(event, (*loc, len(items)), depth))
-            event = self.next()
-        return items
-
-    def mapping(self, loc: Loc, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        keys = self.positions.keys
-        event = self.next()
-        while type(event) is not yaml.MappingEndEvent:
-            key = event.value if type(event) is _SCALAR and event.tag is None else None
-            if key is None or key in result or (key == "<<" and event.implicit[0]):
-                key = self.odd_key(event, loc, result, depth)
-            else:
-                mark = event.start_mark
-                keys[(*loc, key)] = (mark.line + 1, mark.column + 1)
-            event = self.next()
-            if key is None:
-                self.skip(event, depth)
-            else:
-                result[key] = self.node(event, (*loc, key), depth)
-            event = self.next()
-        return result
-
-    def odd_key(self, event: Any, loc: Loc, seen: dict[str, Any], depth: int) -> str | None:
-        """A key off the common path: the key as text, or None (a problem is recorded)
-        when its value is to be skipped: a merge key, a key that is not a plain string,
-        a duplicate."""
-        here = _at(event.start_mark)
-        tag = _tag(event) if type(event) is not yaml.AliasEvent else None
-        if tag == _MERGE:
-            self.error(here, "YAML merge keys (<<) are not supported; write keys out")
-            return None
-        if type(event) is not _SCALAR or tag not in _ALLOWED_TAGS:
-            self.error(here, "a key must be a plain string")
-            self.skip(event, depth)
-            return None
-        key: str = event.value
-        if key in seen:
-            first = self.positions.keys[(*loc, key)]
-            self.error(here, f"duplicate key {quoted(key)} (first at line {first[0]})")
-            return None
-        self.positions.keys[(*loc, key)] = here
-        return key
-
-    def skip(self, event: Any, depth: int) -> None:
-        """Consume the rest of a node whose value is not kept (nesting still counts)."""
-        open_ = 0
-        while True:
-            kind = type(event)
-            if kind is _MAP_START or kind is _SEQ_START:
-                open_ += 1
-                if depth + open_ > MAX_DEPTH:
-                    raise _YamlProblem(*_at(event.start_mark), _TOO_DEEP)
-            elif kind in _ENDS:
-                open_ -= 1
-            if open_ == 0:
-                return
-            event = self.next()
-
-    def bidi_warning(self, event: Any) -> Found:
-        """A warning at the first bidi control of a scalar as written (at the scalar
-        when it is written as an escape, `\\u202E`), naming each one it holds."""
-        found = sorted(set(BIDI_CONTROL.findall(event.value)))
-        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c)}" for c in found)
-        line, col = _at(event.start_mark)
-        written = BIDI_CONTROL.search(self.text, event.start_mark.index, event.end_mark.index)
-        if written is not None:
-            before = self.text[event.start_mark.index : written.start()]
-            breaks = [m.end() for m in _BREAK.finditer(before)]
-            line += len(breaks)
-            col = len(before) - breaks[-1] + 1 if breaks else col + len(before)
-        message = (
-            f"invisible bidi control {names}: it can make text read in another order than "
-            "it is stored; shown isolated (U+2068 … U+2069) in single-line fields, "
-            "remove it unless it is meant"
-        )
-        return line, col, message, Severity.WARNING
-
-
-def _tag(event: Any) -> str:
-    """The node's tag; an untagged scalar is text, or null when plain and empty or
-    `~`/`null` (PyYAML's implicit typing would also make `NO` False and `1.10` 1.1)."""
-    tag: str | None = event.tag
-    if tag is not None and tag != "!":
-        return tag
-    if type(event) is _SCALAR:
-        if event.implicit[0] and event.value in _NULLS:
-            return _NULL
-        return _MERGE if event.implicit[0] and event.value == "<<" else _STD + "str"
-    return _STD + ("seq" if type(event) is _SEQ_START else "map")
-
-
 def read_document(path: Path, raw: bytes | None = None, limits: Limits = STORY) -> Document:
-    """Read and parse one file; raises `_YamlProblem` when there is no tree at all."""
+    """Read and parse one file; raises `YamlProblem` when there is no tree at all."""
     text = decode(read_limited(path, limits) if raw is None else raw)
     data, positions, found = parse(text, limits)
     return Document(path, data, positions, tuple(Problem(path, *p) for p in found))
@@ -599,151 +318,6 @@ def _cited_outlets(data: Any) -> Iterator[tuple[Loc, str]]:
             yield ("sources", i, "outlet"), source["outlet"]
 
 
-# --- the whole content folder -------------------------------------------------
-
-
-def read_limited(path: Path, limits: Limits) -> bytes:
-    """The bytes of a regular file within `limits`, else `_YamlProblem` at 1:1. The
-    size is checked before reading and no more than the limit + 1 bytes are read (a
-    file may grow meanwhile); opened non-blocking, as a FIFO would wait forever."""
-    with open(path, "rb", opener=_non_blocking) as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _YamlProblem(1, 1, "not a regular file: not read")
-        if info.st_size > limits.bytes:
-            raise _YamlProblem(1, 1, _too_big(info.st_size, limits.what, limits.bytes))
-        raw = handle.read(limits.bytes + 1)
-    if len(raw) > limits.bytes:
-        raise _YamlProblem(1, 1, _too_big(len(raw), limits.what, limits.bytes))
-    return raw
-
-
-def _non_blocking(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NONBLOCK)
-
-
-def _too_big(size: int, what: str, limit: int) -> str:
-    return (
-        f"the file is {size:,} bytes; {what} may have at most {limit:,} bytes "
-        f"({limit / MIB:g} MiB): not read"
-    )
-
-
-@dataclass(frozen=True)
-class Files:
-    """What a content folder holds that load reads, and the problems of what it
-    refuses to read (a symlink out of the folder, a page that is too large)."""
-
-    registry: Path | None  # None: missing, or refused
-    stories: list[Path]
-    pages: list[Path]
-    problems: list[Problem]
-
-
-def content_files(root: Path) -> Files:
-    """The registry, story files (sorted) and pages of `root`. A symlink is followed
-    only to a target inside the content folder: a pull request cannot make a build
-    read, or publish, a file of the machine that builds it."""
-    inside = os.path.realpath(root)
-    registry = root / "outlets.yaml"
-    stories, problems = _walk(root / "stories", inside)
-    pages, more = _pages(root / "pages", inside)
-    problems += more
-    if os.path.islink(registry) and not _inside(registry, inside):
-        problems.append(_outside(registry))
-    elif registry.is_file():
-        return Files(registry, sorted(stories), sorted(pages), problems)
-    else:
-        problems.append(Problem(registry, 1, 1, "the outlet registry is missing"))
-    return Files(None, sorted(stories), sorted(pages), problems)
-
-
-def story_files(root: Path) -> list[Path]:
-    """The story files load reads (what `check` counts, what `new` must not clash with)."""
-    return sorted(_walk(root / "stories", os.path.realpath(root))[0])
-
-
-def _walk(folder: Path, root: str) -> tuple[list[Path], list[Problem]]:
-    """`*.yaml` and `*.yml` files under `folder`, without recursion (any depth).
-    Symlinks inside the content folder are followed, each real folder read once,
-    so a link loop ends; a symlink out of it is a problem, never followed."""
-    found: list[Path] = []
-    problems: list[Problem] = []
-    pending, walked = [folder], set()
-    while pending:
-        current = pending.pop()
-        try:
-            info = os.stat(current)  # the folder itself, by device and inode (realpath is slow)
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) in walked:
-            continue
-        walked.add((info.st_dev, info.st_ino))
-        entries, refused = _listing(current, root)
-        problems += refused
-        for entry in entries:
-            story = entry.name.endswith((".yaml", ".yml"))
-            if entry.is_symlink() and not _inside(entry.path, root):
-                if story or os.path.isdir(entry):
-                    problems.append(_outside(Path(entry.path)))
-            elif _is_dir(entry):
-                pending.append(Path(entry.path))
-            elif story and _is_file(entry):
-                found.append(Path(entry.path))
-    return found, problems
-
-
-def _pages(folder: Path, root: str) -> tuple[list[Path], list[Problem]]:
-    """`pages/*.md`: each a regular file inside the content folder, at most
-    `MAX_PAGE_BYTES` (the build reads it whole)."""
-    entries, problems = _listing(folder, root)
-    pages: list[Path] = []
-    for entry in entries:
-        path = Path(entry.path)
-        if not entry.name.endswith(".md"):
-            continue
-        if entry.is_symlink() and not _inside(path, root):
-            problems.append(_outside(path))
-        elif _is_file(entry) and (size := os.stat(path).st_size) > MAX_PAGE_BYTES:
-            problems.append(Problem(path, 1, 1, _too_big(size, "a page", MAX_PAGE_BYTES)))
-        elif _is_file(entry):
-            pages.append(path)
-    return pages, problems
-
-
-def _listing(folder: Path, root: str) -> tuple[list[os.DirEntry[str]], list[Problem]]:
-    """The entries of a folder; none when it is missing, and a problem when it is a
-    symlink out of the content folder or cannot be read."""
-    if os.path.islink(folder) and not _inside(folder, root):
-        return [], [_outside(folder)]
-    if not os.path.isdir(folder):
-        return [], []
-    try:
-        with os.scandir(folder) as listing:
-            return list(listing), []
-    except OSError as exc:
-        return [], [Problem(folder, 1, 1, f"cannot read the folder: {exc.strerror}")]
-
-
-def _inside(path: Path | str, root: str) -> bool:
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _outside(path: Path) -> Problem:
-    what = "folder" if os.path.isdir(path) else "file"
-    return Problem(path, 1, 1, f"is a symlink to a {what} outside the content folder: not read")
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    """Following a symlink (already known to stay inside); False for a broken one or a loop."""
-    return entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and os.path.isdir(entry))
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    return entry.is_file(follow_symlinks=False) or (entry.is_symlink() and os.path.isfile(entry))
-
-
 def load_content(root: Path, cache: Path | None = None) -> Result:
     """Read and validate the whole content folder; every problem, all files.
 
@@ -837,7 +411,7 @@ def _read(path: Path, limits: Limits) -> tuple[bytes | None, list[Problem]]:
     """The file's bytes, or None and why not."""
     try:
         return read_limited(path, limits), []
-    except _YamlProblem as p:
+    except YamlProblem as p:
         return None, [Problem(path, p.line, p.col, p.message)]
     except OSError as exc:
         return None, [Problem(path, 1, 1, f"cannot read: {exc.strerror}")]
@@ -846,7 +420,7 @@ def _read(path: Path, limits: Limits) -> tuple[bytes | None, list[Problem]]:
 def _parsed(path: Path, raw: bytes, limits: Limits) -> tuple[Document | None, list[Problem]]:
     try:
         doc = read_document(path, raw, limits)
-    except _YamlProblem as p:
+    except YamlProblem as p:
         return None, [Problem(path, p.line, p.col, p.message)]
     return doc, list(doc.problems)
 
@@ -911,7 +485,7 @@ def _code_version() -> str:
     """The code a cached entry came from: parsing and validation only, so an edit
     to charts or templates keeps the cache."""
     here = Path(__file__).parent
-    names = ("load.py", "model.py", "rules.py", "problems.py")
+    names = ("load.py", "parse.py", "folder.py", "model.py", "rules.py", "problems.py")
     return files_digest((here / n for n in names), here)[:12]
 
 

@@ -19,16 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .load import (
-    REGISTRY,
-    Document,
-    _YamlProblem,
-    content_files,
-    load_outlets,
-    load_story,
-    read_document,
-)
+from .folder import content_files
+from .load import load_outlets, load_story, read_document
 from .model import DATE_PATTERN, SLUG_PATTERN, Outlet, ascii_fold, isolate_bidi
+from .parse import REGISTRY, Document, YamlProblem
 from .problems import Problem, Severity, visible
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -162,7 +156,7 @@ def registry_outlets(registry: Path | None) -> dict[str, Outlet]:
         return {}
     try:
         doc = read_document(registry, limits=REGISTRY)
-    except (_YamlProblem, OSError):
+    except (YamlProblem, OSError):
         return {}
     outlets, _ = load_outlets(doc)
     return outlets
@@ -221,7 +215,7 @@ def _validate(path: Path, text: str, outlets: dict[str, Outlet], slug: str) -> l
     editor's: the model says whether they are valid)."""
     try:
         doc: Document = read_document(path, text.encode("utf-8"))
-    except _YamlProblem as problem:  # pragma: no cover - the template is valid YAML
+    except YamlProblem as problem:  # pragma: no cover - the template is valid YAML
         return [Problem(path, problem.line, problem.col, problem.message)]
     story, problems = load_story(doc, outlets, slug)
     problems = list(doc.problems) + problems

@@ -20,8 +20,7 @@ import yaml
 from conftest import OUTLETS, PROJECT, STORY, run_cli, write_content
 
 from generator.bench import mbfc_export_path
-from generator.load import MAX_DEPTH, MAX_PROBLEMS, REGISTRY, load_content
-from generator.load import STORY as STORY_LIMITS
+from generator.load import MAX_PROBLEMS, load_content
 from generator.mbfc import export_date, outlet_entry, outlet_key, read_export
 from generator.model import (
     MAX_PERSPECTIVES,
@@ -33,6 +32,8 @@ from generator.model import (
     isolate_bidi,
     topic_slug,
 )
+from generator.parse import MAX_DEPTH, REGISTRY
+from generator.parse import STORY as STORY_LIMITS
 from generator.problems import Problem, Severity
 
 GIB = 1 << 30
