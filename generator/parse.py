@@ -89,12 +89,12 @@ class Document:
 
 
 class YamlProblem(Exception):
+    """A file that yields no values at all (not UTF-8, not YAML, over a limit): raised,
+    and reported by the caller at its line and column."""
+
     def __init__(self, line: int, col: int, message: str) -> None:
         super().__init__(message)
         self.line, self.col, self.message = line, col, message
-
-
-
 
 
 def decode(raw: bytes) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from conftest import OUTLETS, STORY, write_content
 
-from generator.load import ParseCache, load_content
+import generator
+from generator.load import CACHE_KEY_SOURCES, ParseCache, load_content
 
 
 def _bad(story: str) -> str:
@@ -59,3 +61,22 @@ def test_a_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     (cache.folder / key[:2]).mkdir(parents=True)
     (cache.folder / key[:2] / key).write_bytes(b"not a pickle")
     assert cache.get(key) is None
+
+
+def test_the_cache_key_covers_every_module_load_reads_with() -> None:
+    """An edit to any module load imports, directly or not, must miss the cache
+    (files.py only computes the hash)."""
+    package = Path(generator.__file__).parent
+    pending, seen = ["load.py"], set()
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            tree = ast.parse((package / name).read_text())
+            pending += [
+                f"{node.module}.py"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+            ]
+    assert seen - {"files.py"} <= set(CACHE_KEY_SOURCES)
+    assert {"parse.py", "folder.py"} <= seen

@@ -444,19 +444,6 @@ def test_a_valid_folder_loads(content: Path) -> None:
     assert set(result.content.outlets) == {"reuters", "guardian", "kyiv-independent"}
 
 
-def test_stories_in_sub_folders_and_yml(tmp_path: Path) -> None:
-    root = write_content(
-        tmp_path,
-        stories={
-            "2025/05/talks.yml": STORY,
-            "other.yaml": STORY.replace("https://example.org/a", "https://example.org/z"),
-        },
-    )
-    result = load_content(root)
-    assert result.content is not None
-    assert sorted(s.slug or "" for s in result.content.stories) == ["other", "talks"]
-
-
 def test_drafts_are_validated_not_published(tmp_path: Path) -> None:
     root = write_content(tmp_path, stories={"talks": STORY, "draft": STORY + "draft: true\n"})
     result = load_content(root)
@@ -476,13 +463,6 @@ def test_two_broken_files_are_both_reported(tmp_path: Path) -> None:
     result = load_content(root)
     assert result.content is None
     assert [(p.path.name, p.line) for p in result.errors] == [("a.yaml", 1), ("b.yaml", 7)]
-
-
-def test_a_missing_registry_is_an_error(tmp_path: Path) -> None:
-    root = write_content(tmp_path, outlets=None, stories={"talks": STORY})
-    (problem,) = load_content(root).errors
-    assert problem.path == root / "outlets.yaml"
-    assert problem.message == "the outlet registry is missing"
 
 
 def test_a_registry_that_is_a_list(tmp_path: Path) -> None:
