@@ -111,12 +111,18 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"not JSON serializable: {value!r}")  # pragma: no cover
 
 
+#: Bumped when our drawing code changes what a chart looks like: chart files are
+#: named by their content, so a new look must be a new name (a kept `build/` would
+#: otherwise go on serving the old drawing).
+DRAWING = 2
+
+
 @cache
 def _renderer_version() -> str:
     try:
-        return f"matplotlib {metadata.version('matplotlib')}"
+        return f"matplotlib {metadata.version('matplotlib')}; drawing {DRAWING}"
     except metadata.PackageNotFoundError:  # pragma: no cover
-        return "matplotlib"
+        return f"matplotlib; drawing {DRAWING}"
 
 
 def _fields(value: Any) -> dict[str, Any]:
@@ -860,7 +866,7 @@ def render_card_png(card: SocialCard, palette: Palette | None = None) -> bytes:
 
     pal = palette or card.palette
     width, height = _CARD
-    paper, ink, muted = "#f8f7f4", "#111827", "#4b5563"
+    paper, ink, muted = _CARD_PAPER, _CARD_INK, _CARD_MUTED
     image = Image.new("RGB", (width, height), paper)
     draw = ImageDraw.Draw(image)
     margin = 72
@@ -886,9 +892,36 @@ def render_card_png(card: SocialCard, palette: Palette | None = None) -> bytes:
         caption = f"{_articles(card.articles)} by source bias: {sides}"
     draw.text((margin, 578), caption, font=_pil_font(24, False), fill=muted, anchor="ls")
     out = io.BytesIO()
-    # 64 colours hold flat shapes and anti-aliased text: ~20 kB, and faster to encode.
-    image.quantize(64, method=Image.Quantize.FASTOCTREE).save(out, format="PNG")
+    # Every pixel is a colour of the card or a blend of one over its background (the
+    # anti-aliased edges): mapped to those blends, the PNG is ~25 kB and encodes in a
+    # quarter of the time an adaptive palette per card takes (~2 ms instead of ~9).
+    fixed = _card_palette(pal.left, pal.center, pal.right, pal.unrated)
+    image.quantize(palette=fixed, dither=Image.Dither.NONE).save(out, format="PNG")
     return out.getvalue()
+
+
+_CARD_PAPER, _CARD_INK, _CARD_MUTED = "#f8f7f4", "#111827", "#4b5563"
+#: Steps between a foreground colour and its background: text edges need no more.
+_BLEND_STEPS = 12
+
+
+@cache
+def _card_palette(*sides: str) -> Any:
+    """The card's fixed palette (a 1×1 "P" image, as Pillow's `quantize` wants):
+    each colour the card draws, over what it is drawn on, in `_BLEND_STEPS` steps."""
+    from PIL import Image, ImageColor
+
+    pairs = [(c, _CARD_PAPER) for c in (_CARD_INK, _CARD_MUTED, *sides)]
+    pairs += [(_ink(c), c) for c in sides]
+    colours: dict[tuple[int, ...], None] = {}
+    for front, back in pairs:
+        f, b = ImageColor.getrgb(front), ImageColor.getrgb(back)
+        for step in range(_BLEND_STEPS + 1):
+            t = step / _BLEND_STEPS
+            colours[tuple(round(b[k] + (f[k] - b[k]) * t) for k in range(3))] = None
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for colour in list(colours)[:256] for v in colour])
+    return palette
 
 
 def _pil_segments(

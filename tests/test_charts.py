@@ -269,6 +269,38 @@ def test_card_is_1200_by_630_and_deterministic() -> None:
     assert len(png) < 80_000
 
 
+def test_card_colours_are_the_palette_and_its_blends() -> None:
+    """The card maps to a fixed palette (no adaptive one per card): each side's colour
+    is there exactly, and a swapped palette gives its own colours, not the default's."""
+    from PIL import ImageColor
+
+    card = story_charts(example_19()).card
+    for palette in (DEFAULT_PALETTE, DEFAULT_PALETTE.swapped()):
+        image = Image.open(io.BytesIO(render_card_png(card, palette)))
+        assert image.mode == "P"
+        used = {colour for _, colour in image.convert("RGB").getcolors(256) or []}
+        assert used, "more than 256 colours: not the fixed palette"
+        for side in (palette.left, palette.center, palette.right):
+            assert ImageColor.getrgb(side) in used
+        allowed = charts._card_palette(palette.left, palette.center, palette.right,
+                                       palette.unrated).getpalette()
+        assert used <= {tuple(allowed[i:i + 3]) for i in range(0, len(allowed), 3)}
+
+
+def test_a_new_drawing_is_a_new_file_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chart files are named by content, the drawing code's version included: a kept
+    `build/` never serves the old look under the same name."""
+    card = story_charts(example_19()).card
+    before = card.filename
+    monkeypatch.setattr(charts, "DRAWING", charts.DRAWING + 1)
+    charts._renderer_version.cache_clear()
+    try:
+        assert dataclasses.replace(card).filename != before
+    finally:
+        monkeypatch.undo()
+        charts._renderer_version.cache_clear()
+
+
 def test_bytes_are_the_same_in_a_fresh_process() -> None:
     f = figures(["left", "center", None], [datetime(2025, 5, 15, tzinfo=UTC), None, None])
     specs = story_charts(f).all()
