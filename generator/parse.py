@@ -82,6 +82,8 @@ class Positions:
 
 @dataclass(frozen=True)
 class Document:
+    """One parsed file: its plain values, where each stood, the problems of its tree."""
+
     path: Path
     data: Any
     positions: Positions
