@@ -458,3 +458,47 @@ def test_no_horizontal_scroll_at_360px(site: Site, browser: Any) -> None:
         assert wide == {}
     finally:
         ctx.close()
+
+
+# --- hostile text in search results ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The hostile corpus (tests/sitebuild.py) built with its search index, served."""
+    from sitebuild import build_site, hostile_content
+
+    tmp = tmp_path_factory.mktemp("hostile-browser")
+    out, _ = build_site(hostile_content(tmp / "content"), tmp)
+    handler = functools.partial(_Quiet, directory=str(out))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("query", ["alert", "script", "svg onload", "bold"])
+def test_search_results_show_hostile_text_as_text(
+    hostile_served: str, context: Any, query: str
+) -> None:
+    """Pagefind indexes the page's text, which holds the payloads as characters; its
+    excerpts and titles must show them as text: no element but Pagefind's own
+    `<mark>` appears in a result, no dialog opens, nothing trips the policy."""
+    watch = PolicyWatch(context)
+    page = watch.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    watch.visit(hostile_served + "/search/")
+    assert _search(page, query), "the hostile story is found"
+    page.wait_for_timeout(300)  # let excerpts render
+    tags = page.eval_on_selector_all(
+        ".pagefind-ui__result-title, .pagefind-ui__result-excerpt",
+        "nodes => nodes.flatMap(n => [...n.querySelectorAll('*')].map(e => e.localName))")
+    assert set(tags) <= {"mark", "a"}, tags
+    text = " ".join(page.locator(".pagefind-ui__result-excerpt").all_inner_texts())
+    assert "alert(1)" in text  # shown, as characters
+    watch.collect()
+    assert dialogs == [] and watch.seen == []
