@@ -153,6 +153,40 @@ def test_check_answers_every_file_with_problems_or_success(story: str | bytes) -
         assert PROBLEM_LINE.match(line), line
 
 
+OUTLET = st.fixed_dictionaries(
+    {"name": junk_or(TEXT)},
+    optional={
+        "url": junk_or(URLS), "owner": junk_or(TEXT), "rated_by": junk_or(TEXT),
+        "bias": junk_or(st.sampled_from(["left", "lean-right", "center", "nope"])),
+        "factuality": junk_or(st.sampled_from(["high", "mixed", "very-low", "meh"])),
+        "ownership": junk_or(st.sampled_from(["independent", "billionaire", "x"])),
+        "country": junk_or(st.sampled_from(["GB", "gb", "GBR", ""])),
+        "rated_on": junk_or(DATES), "unknown_key": SCALAR,
+    },
+)
+REGISTRY = st.dictionaries(
+    st.one_of(st.sampled_from(OUTLET_KEYS), TEXT, st.integers()), junk_or(OUTLET), max_size=5
+)
+
+
+@FUZZ
+@given(REGISTRY, story_files())
+def test_check_answers_every_registry_with_problems_or_success(
+    registry: dict[Any, Any], story: str | bytes
+) -> None:
+    """The registry fuzzed too (keys that are paths, numbers or empty; fields of the
+    wrong kind): still problems with places, or success, never a traceback."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = write(Path(folder) / "content", story)
+        (root / "outlets.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True), "utf-8")
+        result = load_content(root)
+        event("refused" if result.errors else "accepted")
+        code, out, err = check(root)
+    assert code == (1 if result.errors else 0)
+    assert "Traceback" not in out + err
+    assert all(p.line >= 1 and p.col >= 1 and p.message.strip() for p in result.problems)
+
+
 VALID_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Zl", "Zp"]),
                      min_size=1, max_size=40).filter(str.strip)
 NEAR_VALID = st.fixed_dictionaries(
