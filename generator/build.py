@@ -181,7 +181,7 @@ def _build_steps(
     if report.full:
         shutil.rmtree(target, ignore_errors=True)
     else:
-        unshare(target, rendered.selected or frozenset(), settings.get("THEME_STATIC_DIR"))
+        unshare(target, settings.get("THEME_STATIC_DIR"))
     settings["OUTPUT_PATH"] = str(target)
     settings["PARALLAX"] = rendered
     with report.phase("pelican"):
@@ -226,14 +226,11 @@ def _render(
     return rendered, drawings
 
 
-def unshare(site: Path, selected: frozenset[str], theme_static: str | None) -> None:
+def unshare(site: Path, theme_static: str | None) -> None:
     """Before Pelican renders into the last site, whose files the output shares by
-    hard link: remove the files it will write. Pelican opens a page with "w" (which
-    empties it in place) before the plugin's writer renames the new one over it,
-    and copies the theme's files in place; the output must see neither, least of
-    all when the build then fails."""
-    for relative in selected:
-        (site / relative).unlink(missing_ok=True)
+    hard link: remove the theme's files, which Pelican copies in place (pages are
+    written as new files by the plugin's writer); the output must never see a file
+    change, least of all when the build then fails."""
     static = site / (theme_static or "theme")
     for path in sorted(static.rglob("*")) if static.is_dir() else ():
         if not path.is_dir():

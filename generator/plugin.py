@@ -22,7 +22,7 @@ from pelican import signals
 from pelican.contents import Article, Content, Page
 from pelican.generators import ArticlesGenerator, Generator
 from pelican.urlwrappers import Tag
-from pelican.writers import Writer
+from pelican.writers import FileOverwriteFailedError, Writer
 
 from .files import sync_file
 from .render import Rendered, robots_txt, sitemap_xml
@@ -109,10 +109,19 @@ class SelectiveWriter(Writer):
     place, so the output can share it by hard link and stays whole if a build fails."""
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
-        handle = super()._open_w(filename, encoding, override)
-        if handle.name == os.devnull:
-            return handle
-        handle.close()
+        """Pelican's bookkeeping (a file written twice is an error unless one write
+        overrides; a second override is skipped), without its `open(filename, "w")`,
+        which would create the target, or empty it in place, before the new file is
+        renamed over it: one file created per page instead of two."""
+        if filename in self._overridden_files:
+            if override:
+                raise FileOverwriteFailedError(f'Failed to overwrite "{filename}" a second time')
+            return open(os.devnull, "w", encoding=encoding)  # noqa: SIM115
+        if filename in self._written_files and not override:
+            raise FileOverwriteFailedError(f'Failed to overwrite "{filename}": already written')
+        if override:
+            self._overridden_files.add(filename)
+        self._written_files.add(filename)
         return _Replacing(filename, encoding)
 
     def _skips(self, name: str | None) -> bool:
