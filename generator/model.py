@@ -363,6 +363,16 @@ def ascii_fold(text: str) -> str:
     return folded.encode("ascii", "ignore").decode()
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def ascii_slug(text: str) -> str:
+    """`"Zürich: Straße"` → `zurich-strasse`: lowercase ASCII letters, digits and
+    single hyphens, from what of the text ASCII can spell (may be empty). Story and
+    topic slugs both start here; each adds its own length rule and fallback."""
+    return _NOT_SLUG.sub("-", ascii_fold(text).lower()).strip("-")
+
+
 def topic_slug(name: str) -> str:
     """`"Russia-Ukraine War"` → `russia-ukraine-war`: lowercase ASCII letters, digits
     and hyphens, never empty, at most `MAX_TOPIC_SLUG` + 10 characters.
@@ -372,7 +382,7 @@ def topic_slug(name: str) -> str:
     the text: `t--1a2b3c4d`, `tokyo--5e6f7a8b` for "Tokyo 東京". Only these slugs hold
     `--`, so a hash never equals the slug of a plain ASCII topic."""
     decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(name).lower()).strip("-")
+    slug = ascii_slug(name)
     lost = any(char.isalnum() and not char.isascii() for char in decomposed)
     if len(slug) > MAX_TOPIC_SLUG:
         slug, lost = slug[:MAX_TOPIC_SLUG].rstrip("-"), True

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .folder import content_files
 from .load import load_outlets, load_story, read_document
-from .model import DATE_PATTERN, SLUG_PATTERN, Outlet, ascii_fold, isolate_bidi
+from .model import DATE_PATTERN, SLUG_PATTERN, Outlet, ascii_slug, isolate_bidi
 from .parse import REGISTRY, Document, YamlProblem
 from .problems import Problem, Severity, visible
 
@@ -47,7 +47,7 @@ def slugify(title: str, fallback: str = "story") -> str:
     Lowercase ASCII letters, digits and hyphens, at most 100 characters, cut at a
     word boundary when it can be; `fallback` when nothing of the title is ASCII.
     Zero-width and bidi characters are dropped, never turned into a hyphen."""
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(title).lower()).strip("-")
+    slug = ascii_slug(title)
     if len(slug) > MAX_SLUG:
         cut = slug[: MAX_SLUG + 1]
         slug = cut.rsplit("-", 1)[0] if "-" in cut[1:] else cut[:MAX_SLUG]

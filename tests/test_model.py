@@ -242,3 +242,15 @@ def test_topic_slugs_are_url_safe(name: str) -> None:
 def test_has_line_break() -> None:
     assert has_line_break("a\rb") and has_line_break("a\u2029b")
     assert not has_line_break("one line")
+
+
+@pytest.mark.parametrize("text", ["Zürich: Straße", "Pope Leo XIV — elected!", "Ærø  2025",
+                                  "Vote\u200b\u202e ends", "--a--b--"])
+def test_story_and_topic_slugs_share_one_rule(text: str) -> None:
+    """Where neither needs its own length rule or fallback, a story's slug (from its
+    title) and a topic's slug are the same: one ASCII rule, `ascii_slug`."""
+    from generator.model import ascii_slug
+    from generator.scaffold import slugify
+
+    assert slugify(text) == topic_slug(text) == ascii_slug(text)
+    assert ascii_slug("Zürich: Straße") == "zurich-strasse"
