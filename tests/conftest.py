@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -106,18 +106,44 @@ def _write(path: Path, text: str | bytes) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def run_cli(*args: str | Path, cwd: Path = PROJECT,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str | Path, cwd: Path = PROJECT, env: dict[str, str] | None = None,
+            timeout: float = 60, preexec_fn: Callable[[], None] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
     """`python -m generator.cli ARGS` in a child process, as CI runs it; `env` adds to
-    (or overrides) the inherited environment."""
+    (or overrides) the inherited environment; `preexec_fn` runs in the child first
+    (resource limits); past `timeout` seconds, subprocess.TimeoutExpired fails the test."""
     return subprocess.run(
         [sys.executable, "-m", "generator.cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         env={**os.environ, **env} if env else None,
+        preexec_fn=preexec_fn,
     )
+
+
+#: A snapshot entry: the bytes (None for a folder), the inode, the modification time.
+Entry = tuple[bytes | None, int, int]
+
+
+def snapshot(folder: Path) -> dict[str, Entry]:
+    """Every file and folder under `folder`, and `folder` itself (key `.`): enough to
+    tell that a tree was left exactly as it was, not even rewritten in place."""
+    tree: dict[str, Entry] = {}
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        stat = path.lstat()
+        data = None if path.is_dir() else path.read_bytes()
+        tree[path.relative_to(folder).as_posix()] = (data, stat.st_ino, stat.st_mtime_ns)
+    return tree
+
+
+def file_bytes(folder: Path) -> dict[str, bytes]:
+    """The files under `folder` and their bytes: what a reader of the tree gets."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,6 +61,20 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """`folder` over HTTP on a free local port: its address. Bound at once, so a site
+    that must know its own address can be built after (the folder is read per request)."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _pick_story(root: Path, stories: list[dict[str, Any]]) -> dict[str, Any]:
     """A story with Left articles and others too, so the filter has work to do."""
     for entry in stories:
@@ -80,18 +95,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("browser")
     out = tmp / "out"
     build(Options(content=CONTENT, output=out, work=tmp / "work"))
-    handler = functools.partial(_Quiet, directory=str(out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     stories = json.loads((out / "api" / "stories.json").read_text("utf-8"))
     try:
-        yield Site(
-            f"http://127.0.0.1:{server.server_port}", out, _pick_story(out, stories), stories
-        )
+        with serving(out) as url:
+            yield Site(url, out, _pick_story(out, stories), stories)
     finally:
-        server.shutdown()
-        server.server_close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -389,17 +397,12 @@ def sub_path_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubPathS
     from generator.build import Options, build
 
     root = tmp_path_factory.mktemp("sub-path")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    url = f"http://127.0.0.1:{server.server_port}/news"
     colours = {"left": "#c43d1a", "center": "#9ca3af", "right": "#1d5fa8", "unrated": "#dcdfe3"}
-    try:
+    with serving(root) as address:
+        url = address + "/news"
         build(Options(content=FIXTURE, output=root / "news", work=root / "work",
                       extra_settings={"SITEURL": url, "PARALLAX_COLORS": colours}))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         yield url, colours
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_policy_holds_under_a_sub_path(sub_path_site: SubPathSite, context: Any) -> None:
@@ -470,14 +473,8 @@ def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     tmp = tmp_path_factory.mktemp("hostile-browser")
     out, _ = build_site(hostile_content(tmp / "content"), tmp)
-    handler = functools.partial(_Quiet, directory=str(out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(out) as url:
+        yield url
 
 
 @pytest.mark.parametrize("query", ["alert", "script", "svg onload", "bold"])

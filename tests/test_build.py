@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import OUTLETS, STORY, run_cli, write_content
+from conftest import OUTLETS, STORY, file_bytes, run_cli, snapshot, write_content
 
 from generator.build import BuildFailed, Options, build
 
@@ -27,18 +27,6 @@ def options(tmp_path: Path, content: Path, **kwargs: object) -> Options:
     kwargs.setdefault("cache", None)
     return Options(content=content, output=tmp_path / "out", work=tmp_path / "work",
                    **kwargs)  # type: ignore[arg-type]
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file and folder under `folder`: bytes and modification time."""
-    result: dict[str, tuple[bytes, int]] = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_dir():
-            result[relative + "/"] = (b"", path.stat().st_mtime_ns)
-        else:
-            result[relative] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return result
 
 
 def leftovers(tmp_path: Path) -> list[str]:
@@ -127,7 +115,7 @@ def test_a_rebuild_gives_the_same_bytes(tmp_path: Path) -> None:
     content = write_content(tmp_path / "content", stories={"talks": STORY})
 
     def files() -> dict[str, bytes]:
-        return {k: v[0] for k, v in snapshot(tmp_path / "out").items()}
+        return file_bytes(tmp_path / "out")
 
     build(options(tmp_path, content))
     first = files()
@@ -182,7 +170,7 @@ def test_two_cold_builds_of_the_fixture_site_are_byte_identical(tmp_path: Path) 
     def cold(name: str) -> dict[str, bytes]:
         out = tmp_path / name / "out"
         build(Options(content=fixture, output=out, work=tmp_path / name / "work", cache=None))
-        return {k: v[0] for k, v in snapshot(out).items()}
+        return file_bytes(out)
 
     first, second = cold("one"), cold("two")
     assert any(k.startswith("pagefind/") for k in first)
@@ -271,8 +259,7 @@ def test_two_builds_at_once_share_work_and_cache_safely(tmp_path: Path) -> None:
     for run in runs:
         _, err = run.communicate(timeout=120)
         assert run.returncode == 0, err
-    built = snapshot(tmp_path / "out")
     alone = tmp_path / "alone"
     build(Options(content=fixture, output=alone, work=tmp_path / "w2", search=False))
-    assert {k: v[0] for k, v in built.items()} == {k: v[0] for k, v in snapshot(alone).items()}
+    assert file_bytes(tmp_path / "out") == file_bytes(alone)
     assert leftovers(tmp_path) == []

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT, STORY, run_cli, write_content
+from conftest import PROJECT, STORY, Entry, file_bytes, run_cli, snapshot, write_content
 
 import generator.build as build_module
 import generator.files as files
@@ -49,8 +49,6 @@ def _story(name: str, more: int) -> str:
 
 #: Three stories, each its own charts: twelve SVGs, enough for the chart pool (more than 8).
 STORIES = {name: _story(name, n) for n, name in enumerate(("talks", "second", "third"))}
-#: Entry: bytes (None for a folder), inode, modification time.
-Entry = tuple[bytes | None, int, int]
 
 
 @dataclass
@@ -85,19 +83,8 @@ class State:
     def of(site: Site) -> State:
         return State(snapshot(site.output), sorted(os.listdir(site.root)))
 
-
-def snapshot(folder: Path) -> dict[str, Entry]:
-    """Every file and folder under `folder`, and `folder` itself (key `.`)."""
-    tree: dict[str, Entry] = {}
-    for path in [folder, *sorted(folder.rglob("*"))]:
-        stat = path.lstat()
-        data = None if path.is_dir() else path.read_bytes()
-        tree[path.relative_to(folder).as_posix()] = (data, stat.st_ino, stat.st_mtime_ns)
-    return tree
-
-
-def contents(folder: Path) -> dict[str, bytes | None]:
-    return {k: v[0] for k, v in snapshot(folder).items()}
+    def files(self) -> dict[str, bytes]:
+        return {k: data for k, (data, _, _) in self.tree.items() if data is not None}
 
 
 @pytest.fixture
@@ -120,7 +107,7 @@ def assert_builds_again(site: Site, before: State) -> None:
     """The lock is free and no cache holds the failure: a normal build gives the
     same site as before."""
     build(site.options())
-    assert contents(site.output) == {k: v[0] for k, v in before.tree.items()}
+    assert file_bytes(site.output) == before.files()
     assert sorted(os.listdir(site.root)) == before.beside
 
 
@@ -471,7 +458,7 @@ def test_an_interrupt_while_swapping_waits_until_the_site_is_whole(
     with pytest.raises(_Stop):
         build(site.options(cache=None))
     assert not (site.output / "stale.txt").exists()  # the new site is in, whole
-    assert contents(site.output) == {k: v[0] for k, v in before.tree.items()}
+    assert file_bytes(site.output) == before.files()
     assert sorted(os.listdir(site.root)) == before.beside
 
 

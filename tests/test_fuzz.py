@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import OUTLETS
+from conftest import OUTLETS, write_content
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -116,14 +116,7 @@ def story_files(draw: st.DrawFn) -> str | bytes:
 
 
 def write(root: Path, story: str | bytes) -> Path:
-    (root / "stories").mkdir(parents=True, exist_ok=True)
-    (root / "outlets.yaml").write_text(OUTLETS, "utf-8")
-    path = root / "stories" / "fuzzed.yaml"
-    if isinstance(story, bytes):
-        path.write_bytes(story)
-    else:
-        path.write_text(story, "utf-8")
-    return root
+    return write_content(root, OUTLETS, {"fuzzed.yaml": story})
 
 
 def check(root: Path) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, file_bytes
 
 from generator.build import Options, build
 from generator.files import sync_dirs
@@ -51,13 +51,6 @@ def test_nothing_changed_renders_nothing() -> None:
 # --- whole builds ------------------------------------------------------------------------------
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-
-
 def _inodes(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_ino
             for p in folder.rglob("*") if p.is_file()}
@@ -95,7 +88,8 @@ def test_the_edit_is_visible(edited: dict[str, object]) -> None:
 
 
 def test_the_rebuild_equals_a_cold_build(edited: dict[str, object]) -> None:
-    warm, cold = _tree(Path(str(edited["root"])) / "out"), _tree(Path(str(edited["cold"])))
+    warm = file_bytes(Path(str(edited["root"])) / "out")
+    cold = file_bytes(Path(str(edited["cold"])))
     assert sorted(warm) == sorted(cold)
     assert [k for k in warm if warm[k] != cold[k]] == []
 
@@ -156,7 +150,7 @@ def test_sync_links_new_files_removes_gone_ones_and_keeps_the_rest(tmp_path: Pat
     (target / "old" / "x.html").write_text("x", "utf-8")
     kept = (target / "a" / "keep.html").stat().st_ino
     assert sync_dirs(source, target) == 1
-    assert _tree(target) == {"a/keep.html": b"keep", "new.html": b"new"}
+    assert file_bytes(target) == {"a/keep.html": b"keep", "new.html": b"new"}
     assert (target / "a" / "keep.html").stat().st_ino == kept  # same bytes: untouched
     assert os.path.samefile(source / "new.html", target / "new.html")  # a link, not a copy
 
@@ -179,4 +173,4 @@ def test_every_kind_of_edit_rebuilds_to_what_a_cold_build_gives(tmp_path: Path) 
         cold = tmp_path / f"cold{n}"
         build(Options(content=content, output=cold, work=tmp_path / f"cw{n}", cache=None,
                       search=False))
-        assert _tree(tmp_path / "out") == _tree(cold), (old, new)
+        assert file_bytes(tmp_path / "out") == file_bytes(cold), (old, new)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import OUTLETS, PROJECT, STORY, run_cli, write_content
+from conftest import OUTLETS, STORY, run_cli, write_content
 
 from generator.bench import mbfc_export_path
 from generator.load import MAX_PROBLEMS, load_content
@@ -48,10 +48,7 @@ def _limited() -> None:  # pragma: no cover - runs in the child
 def bounded_check(root: Path, seconds: float = 5) -> subprocess.CompletedProcess[str]:
     """`parallax check` in a child process that may use 1 GiB of address space and
     must finish within `seconds` (subprocess.TimeoutExpired fails the test)."""
-    return subprocess.run(
-        [sys.executable, "-m", "generator.cli", "check", "--content", str(root)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=seconds, preexec_fn=_limited,
-    )
+    return run_cli("check", "--content", root, timeout=seconds, preexec_fn=_limited)
 
 
 def error_lines(done: subprocess.CompletedProcess[str], name: str) -> list[str]:

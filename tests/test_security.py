@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import run_cli
+from conftest import STORY, Entry, run_cli, snapshot, write_content
 from sitebuild import (
     HOSTILE,
     HOSTILE_SLUG,
@@ -371,9 +371,8 @@ def test_every_payload_survives_as_text_somewhere(hostile_site: Path) -> None:
 # --- nothing leaves the output folder -------------------------------------------------
 
 
-def _tree(root: Path) -> dict[str, int]:
-    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns
-            for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+def _files(root: Path) -> dict[str, Entry]:
+    return {k: e for k, e in snapshot(root).items() if e[0] is not None}
 
 
 def test_a_hostile_build_writes_only_into_its_own_folders(tmp_path: Path) -> None:
@@ -383,12 +382,12 @@ def test_a_hostile_build_writes_only_into_its_own_folders(tmp_path: Path) -> Non
     hostile_content(tmp_path / "content")
     for folder in ("home", "tmp"):
         (tmp_path / folder).mkdir()
-    before = _tree(tmp_path)
+    before = _files(tmp_path)
     done = run_cli("build", "--content", "content", "--output", "out", cwd=tmp_path,
                    env={"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp"),
                         "MPLCONFIGDIR": str(tmp_path / "home" / "mpl")})
     assert done.returncode == 0, done.stderr
-    after = _tree(tmp_path)
+    after = _files(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing changed
     added = sorted(after.keys() - before.keys())
     outside = [p for p in added
@@ -434,8 +433,6 @@ BIDI_TITLE = "Vote \u202eevil\u200b ends"  # an unclosed right-to-left override,
 def test_a_bidi_override_in_a_title_is_contained_on_every_surface(tmp_path: Path) -> None:
     """The page heading, `<title>`, feed and JSON all carry the title isolated (FSI … PDI),
     so the override cannot reorder what follows; the zero-width space stays text."""
-    from conftest import STORY, write_content
-
     isolated = "\u2068" + BIDI_TITLE + "\u2069"
     story = STORY.replace("title: Talks in Istanbul", f'title: "{BIDI_TITLE}"')
     root = write_content(tmp_path / "content", stories={"bidi-vote": story})
