@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -208,6 +208,14 @@ class OutletFigures:
     outlet: Outlet
     stories: tuple[StoryFigures, ...]  # newest first
     bias: BiasDistribution  # over this outlet's entries in those stories
+    #: Its articles in each of those stories, grouped once here: the profile page
+    #: would otherwise scan every entry of every story it lists.
+    articles: tuple[tuple[Entry, ...], ...] = ()
+
+    @property
+    def coverage(self) -> Iterator[tuple[StoryFigures, tuple[Entry, ...]]]:
+        """(story, this outlet's articles in it), newest story first."""
+        return zip(self.stories, self.articles, strict=True)
 
 
 @dataclass(frozen=True)
@@ -268,25 +276,30 @@ def site_figures(
     computed = newest_first(story_figures(s, outlets, rule) for s in stories if not s.draft)
     by_topic: dict[str, list[StoryFigures]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    by_outlet: dict[str, list[StoryFigures]] = defaultdict(list)
-    outlet_entries: dict[str, list[Entry]] = defaultdict(list)
+    # outlet key → story slug → (story, the outlet's entries in it), newest first
+    by_outlet: dict[str, dict[str, tuple[StoryFigures, list[Entry]]]] = defaultdict(dict)
     for figures in computed:
         for topic in figures.topics:
             by_topic[topic.slug].append(figures)
             spellings[topic.slug][topic.name] += 1
         for entry in figures.entries:
-            key = entry.source.outlet
-            if not by_outlet[key] or by_outlet[key][-1] is not figures:
-                by_outlet[key].append(figures)
-            outlet_entries[key].append(entry)
+            by_outlet[entry.source.outlet].setdefault(figures.slug, (figures, []))[1].append(entry)
     outlet_figures = tuple(
-        OutletFigures(key, outlet, tuple(by_outlet[key]), bias_distribution(outlet_entries[key]))
-        for key, outlet in sorted(outlets.items())
+        _outlet_figures(key, outlet, by_outlet[key]) for key, outlet in sorted(outlets.items())
     )
     # One page per topic slug; its name is the spelling most stories use.
     named = [Topic(slug, _most_common(spellings[slug])) for slug in by_topic]
     topics = {t: tuple(by_topic[t.slug]) for t in sorted(named, key=lambda t: t.name.casefold())}
     return SiteFigures(computed, outlet_figures, topics, rule)
+
+
+def _outlet_figures(
+    key: str, outlet: Outlet, coverage: Mapping[str, tuple[StoryFigures, list[Entry]]]
+) -> OutletFigures:
+    stories = tuple(figures for figures, _ in coverage.values())
+    articles = tuple(tuple(entries) for _, entries in coverage.values())
+    every = [entry for entries in articles for entry in entries]
+    return OutletFigures(key, outlet, stories, bias_distribution(every), articles)
 
 
 def _most_common(counts: Counter[str]) -> str:

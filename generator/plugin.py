@@ -64,6 +64,13 @@ def attach_stories(generator: ArticlesGenerator) -> None:
         article.metadata["summary"] = rendered.summaries[figures.slug]
 
 
+def add_template_globals(generator: Generator) -> None:
+    """`once(macro, ...)` in every template: fragments rendered once per build."""
+    rendered = generator.settings.get("PARALLAX")
+    if isinstance(rendered, Rendered):
+        generator.env.globals["once"] = rendered.once
+
+
 def _tag(name: str, slug: str, settings: dict[str, Any]) -> Tag:
     tag = Tag(name, settings)
     tag.slug = slug
@@ -141,17 +148,25 @@ class SelectiveWriter(Writer):
 
 
 class _Replacing(io.TextIOWrapper):
-    """A text file written beside its target and renamed over it when closed
-    (a failed build discards the work folder's state: see `build`)."""
+    """A new text file: created in place when there is no file of that name (a full
+    build's fresh folder), else written beside its target and renamed over it when
+    closed, so a file the output shares is never changed (a failed build discards
+    the work folder's state: see `build`)."""
 
     def __init__(self, path: str, encoding: str) -> None:
-        self.target, self.tmp = path, f"{path}.{os.getpid()}.tmp"
-        super().__init__(open(self.tmp, "wb"), encoding=encoding)  # noqa: SIM115
+        self.target, self.tmp = path, ""
+        try:
+            raw = open(path, "xb")  # noqa: SIM115
+        except FileExistsError:
+            self.tmp = f"{path}.{os.getpid()}.tmp"
+            raw = open(self.tmp, "wb")  # noqa: SIM115
+        super().__init__(raw, encoding=encoding)
 
     def close(self) -> None:
         if not self.closed:
             super().close()
-            os.replace(self.tmp, self.target)
+            if self.tmp:
+                os.replace(self.tmp, self.target)
 
 
 def selective_writer(pelican: Any) -> type[Writer]:
@@ -163,6 +178,7 @@ def add_generator(pelican: Any) -> type[Generator]:
 
 
 def register() -> None:
+    signals.generator_init.connect(add_template_globals)
     signals.content_object_init.connect(sanitize)
     signals.article_generator_pretaxonomy.connect(attach_stories)
     signals.get_generators.connect(add_generator)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,21 @@ class Rendered:
     selected: frozenset[str] | None = None
     #: Stories whose page changed since the last build; None: all of them.
     changed: frozenset[str] | None = None
+    #: Template fragments rendered once this build (see `once`).
+    fragments: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
+
+    def once(self, macro: Callable[..., str], *args: Any) -> str:
+        """`macro(*args)`, rendered once per build and then reused: a story's card
+        shows on the home page, on its topics' pages and beside related stories, a
+        bias badge on every article row. Plain values key by value, anything else by
+        identity (the site's figures live as long as the build)."""
+        key = (getattr(macro, "name", None) or id(macro),
+               *(a if isinstance(a, str | int | float | None) else id(a) for a in args))
+        html = self.fragments.get(key)
+        if html is None:
+            html = self.fragments[key] = macro(*args)
+        return html
+
     def write_api(self, output: str | Path) -> None:
         """The JSON files; in an incremental build only the changed stories' own."""
         for relative, text in api.files(self.site, self.outlets, self.changed).items():

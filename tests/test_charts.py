@@ -247,16 +247,25 @@ def test_dollar_signs_are_not_mathtext() -> None:
     assert "$x$" in texts(render_svg(spec))
 
 
-def test_rendering_is_byte_identical_and_reuses_one_figure_per_kind() -> None:
+def test_rendering_is_byte_identical_and_leaves_matplotlib_settings_alone() -> None:
+    import matplotlib
+
     spec = story_charts(example_19()).bias
+    before = dict(matplotlib.rcParams)
     first = render_svg(spec)
     render_svg(BiasBar(1, 2, 3, 4, (17, 33, 50)))
-    figure = charts._FIGURES["bias"]
     assert render_svg(spec) == first
-    assert charts._FIGURES["bias"] is figure  # cleared and redrawn, not re-created
-    artists = len(figure.get_children())
-    render_svg(spec)
-    assert len(figure.get_children()) == artists  # nothing piles up
+    assert dict(matplotlib.rcParams) == before  # the chart style is scoped to the drawing
+
+
+def test_segments_are_rounded_only_at_the_ends_of_the_bar() -> None:
+    svg = render_svg(BiasBar(3, 6, 6, 0, (20, 40, 40))).decode()
+    paths = re.findall(r'<path d="([^"]*)" style="fill: (#[0-9a-f]{6})', svg)
+    bar = [d for d, colour in paths[:3]]
+    assert [c for _, c in paths[:3]] == ["#1d5fa8", "#9ca3af", "#c43d1a"]
+    curves = [d.count("Q") for d in bar]
+    assert curves == [2, 0, 2]  # left end, middle, right end: no clip paths needed
+    assert "clip-path" not in svg
 
 
 def test_card_is_1200_by_630_and_deterministic() -> None:

@@ -546,6 +546,11 @@ def test_outlet_index() -> None:
     assert [s.slug for s in outlets["right"].stories] == ["c", "b"]
     assert outlets["unrated"].stories == ()
     assert outlets["unrated"].bias.percents is None
+    # Its articles grouped by story, in the stories' order, each story once.
+    assert [(s.slug, [e.index for e in entries]) for s, entries in left.coverage] == [
+        ("b", [1]), ("a", [1, 2])
+    ]
+    assert list(outlets["unrated"].coverage) == []
 
 
 def test_blindspots_listed_by_side() -> None:

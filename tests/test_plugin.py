@@ -30,13 +30,16 @@ def test_the_old_page_stays_whole_until_the_new_one_replaces_it(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]  # no temp file left
 
 
-def test_a_new_page_is_created_only_when_closed(tmp_path: Path) -> None:
+def test_a_page_with_no_file_yet_is_written_in_place(tmp_path: Path) -> None:
+    """No file shares that name, so nothing can see it change: the file is created
+    where it belongs, one system call instead of a temp file and a rename."""
     page = tmp_path / "new.html"
     handle = writer(tmp_path)._open_w(str(page), "utf-8")
-    assert not page.exists()
+    assert page.exists()
     handle.write("x")
     handle.close()
     assert page.read_text("utf-8") == "x"
+    assert [p.name for p in tmp_path.iterdir()] == ["new.html"]
 
 
 def test_pelicans_rules_for_writing_a_file_twice_hold(tmp_path: Path) -> None:
