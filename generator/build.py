@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +31,9 @@ from .charts import (
     Palette,
     SocialCard,
     StoryCharts,
-    start_charts,
+    start_drawing,
     story_charts,
+    warm_up,
 )
 from .figures import SiteFigures, Thresholds, site_figures
 from .files import (
@@ -125,6 +126,8 @@ def os_reason(exc: OSError) -> str:
 def _build(options: Options, progress: Callable[[str], None]) -> Report:
     report = Report(progress=progress)
     recover(options.output)  # a build killed while publishing: its previous site back
+    if options.cache is None or not (options.work / "site").is_dir():
+        warm_up()  # every chart will be drawn: the workers' imports overlap loading
     with report.phase("load"), gc_paused():
         result = load_content(options.content, options.cache)
     if result.content is None:
@@ -160,8 +163,7 @@ def _build_steps(
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with report.phase("render"):
-        rendered, started = _render(options, content, site, settings, source)
-        drawings += started
+        rendered = _render(options, content, site, settings, source)
         current = incremental.manifest(
             site, rendered.charts, rendered.related_limit, _inputs(options, content, settings)
         )
@@ -175,13 +177,14 @@ def _build_steps(
             selected=incremental.plan(previous, current, settings),
             changed=incremental.changed(previous, current),
         )
-    report.full = rendered.selected is None
-    # A full build renders into a fresh folder; an incremental one into the last site.
-    target = options.work / "site.new" if report.full else site_dir
-    if report.full:
-        shutil.rmtree(target, ignore_errors=True)
-    else:
-        unshare(target, settings.get("THEME_STATIC_DIR"))
+        report.full = rendered.selected is None
+        # A full build renders into a fresh folder; an incremental one into the last site.
+        target = options.work / "site.new" if report.full else site_dir
+        if report.full:
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            unshare(target, settings.get("THEME_STATIC_DIR"))
+        drawings += start_story_charts(rendered.charts, settings, site_dir, target)
     settings["OUTPUT_PATH"] = str(target)
     settings["PARALLAX"] = rendered
     with report.phase("pelican"):
@@ -189,7 +192,6 @@ def _build_steps(
     with report.phase("charts"):
         for drawing in drawings:
             drawing.wait()
-    place_charts(source, target)
     if report.full:
         shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
     if pagefind:
@@ -205,14 +207,15 @@ def _build_steps(
 def _render(
     options: Options, content: Content, site: SiteFigures, settings: dict[str, Any],
     source: Path,
-) -> tuple[Rendered, list[Drawing]]:
-    """Markdown and pages into the build folder, charts started in the background,
-    and what Pelican's plugin will read."""
+) -> Rendered:
+    """Markdown and pages into the build folder, and what Pelican's plugin will read."""
     files = source_files(site, content.pages)
     sync_tree(source / "stories", _prefixed(files, "stories/"))
     sync_tree(source / "pages", _prefixed(files, "pages/"))
+    for kind in ("charts", "cards"):  # where charts were kept before they went to the site
+        if (source / kind).is_dir():
+            shutil.rmtree(source / kind)
     charts = story_chart_specs(site, settings)
-    drawings = start_story_charts(charts, settings, source)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     rendered = Rendered(
         site=site,
@@ -223,7 +226,7 @@ def _render(
         colors=settings.get("PARALLAX_COLORS", {}),
         related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
     )
-    return rendered, drawings
+    return rendered
 
 
 def unshare(site: Path, theme_static: str | None) -> None:
@@ -241,22 +244,6 @@ def _memo_path(work: Path) -> Path:
     """Remembered summaries, keyed by code too: a change to the sanitizer must not
     serve old HTML."""
     return work / f"summaries-{incremental.code_digest()}.json"
-
-
-def place_charts(source: Path, site: Path) -> None:
-    """Charts and cards are content-addressed files: hard-link the ones the site
-    lacks (never rewritten in place, so sharing an inode is safe) and drop the
-    ones no story uses any more."""
-    for kind in ("charts", "cards"):
-        have = source / kind
-        wanted = {p.name for p in have.iterdir()} if have.is_dir() else set()
-        folder = site / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        present = {p.name for p in folder.iterdir()}
-        for name in present - wanted:
-            (folder / name).unlink()
-        for name in sorted(wanted - present):
-            link_or_copy(have / name, folder / name)
 
 
 def _overrides(options: Options, source: Path) -> dict[str, Any]:
@@ -328,20 +315,31 @@ def story_chart_specs(site: SiteFigures, settings: dict[str, Any]) -> dict[str, 
 
 
 def start_story_charts(
-    charts: dict[str, StoryCharts], settings: dict[str, Any], source: Path
+    charts: Mapping[str, StoryCharts], settings: dict[str, Any], last: Path, target: Path
 ) -> list[Drawing]:
-    """Draw the charts no earlier build drew (names are content hashes), in the
-    background; remove the ones no story uses any more so they leave the site."""
+    """Draw the charts the site lacks straight into it, in the background (the site
+    is where charts are kept: names are content hashes, so a file of that name is that
+    chart). A full build renders into a fresh folder: it takes the last site's charts
+    by hard link. Charts no story uses any more are removed."""
     colors = palette(settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     svgs = [spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)]
     pngs = [c.card for c in charts.values()] if cards else []
-    drawings = []
-    for folder, specs in ((source / "charts", svgs), (source / "cards", pngs)):
-        folder.mkdir(parents=True, exist_ok=True)
-        _prune(folder, {spec.filename for spec in specs})
-        drawings.append(start_charts(specs, folder, colors))
-    return drawings
+    groups = ((svgs, target / "charts"), (pngs, target / "cards"))
+    for specs, folder in groups:
+        wanted = {spec.filename for spec in specs}
+        _prune(folder, wanted)
+        if last != target:
+            _carry_over(last / folder.name, folder, wanted)
+    return [start_drawing(groups, colors)]
+
+
+def _carry_over(previous: Path, folder: Path, wanted: set[str]) -> None:
+    if not previous.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in sorted(wanted.intersection(os.listdir(previous))):
+        link_or_copy(previous / name, folder / name)
 
 
 def _prune(folder: Path, keep: set[str]) -> None:

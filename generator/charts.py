@@ -1074,7 +1074,11 @@ def _write_one(spec: ChartSpec, folder: Path) -> Path:
     return path
 
 
-def _chunks(items: Sequence[ChartSpec], n: int) -> Iterator[list[ChartSpec]]:
+#: A chart to draw and the folder its file goes in.
+Job = tuple["ChartSpec", Path]
+
+
+def _chunks(items: Sequence[Job], n: int) -> Iterator[list[Job]]:
     size = math.ceil(len(items) / n)
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -1085,14 +1089,36 @@ class ChartError(Exception):
     crosses back from a worker process intact (pickled)."""
 
 
-def _write_batch(specs: list[ChartSpec], folder: Path) -> int:
+def _write_batch(jobs: list[Job]) -> int:
     with _style():
-        for spec in specs:
+        for spec, folder in jobs:
             try:
                 _write_one(spec, folder)
             except Exception as exc:
                 raise ChartError(f"{spec.filename}: {type(exc).__name__}: {exc}") from exc
-    return len(specs)
+    return len(jobs)
+
+
+#: What chart workers import: loaded once by the fork server, which forks workers.
+_WORKER_MODULES = [
+    "generator.charts", "matplotlib.backends.backend_svg",
+    "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont", "PIL.PngImagePlugin",
+]
+
+
+def _context() -> Any:
+    return multiprocessing.get_context("forkserver")
+
+
+def warm_up() -> None:
+    """Start the chart workers' fork server now, importing what they need, so that
+    happens on an idle core while the build loads content. (Once per process; a
+    server already running is used as it is.)"""
+    from multiprocessing import forkserver
+
+    context = _context()
+    context.set_forkserver_preload(_WORKER_MODULES)
+    forkserver.ensure_running()
 
 
 def _ignore_interrupts() -> None:
@@ -1136,21 +1162,19 @@ class Drawing:
     The build starts the drawing, runs Pelican meanwhile (pages need only the
     file names, known in advance) and waits before publishing."""
 
-    def __init__(self, paths: list[Path], todo: list[ChartSpec], folder: Path, jobs: int) -> None:
-        self.paths, self._todo, self._folder = paths, todo, folder
+    def __init__(self, paths: list[Path], todo: list[Job], jobs: int) -> None:
+        self.paths, self._todo = paths, todo
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
         workers = min(jobs, len(todo))
         if len(todo) > PARALLEL_THRESHOLD and workers > 1:
             # A fresh interpreter per worker (forkserver), not a fork of a build that
-            # may hold 10,000 stories; balanced batches keep each worker's figures warm.
-            context = multiprocessing.get_context("forkserver")
+            # may hold 10,000 stories; balanced batches keep each worker's caches warm.
             self._pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+                max_workers=workers, mp_context=_context(), initializer=_ignore_interrupts
             )
             self._futures = [
-                self._pool.submit(_write_batch, batch, folder)
-                for batch in _chunks(todo, workers * 4)
+                self._pool.submit(_write_batch, batch) for batch in _chunks(todo, workers * 4)
             ]
 
     def wait(self) -> list[Path]:
@@ -1158,7 +1182,7 @@ class Drawing:
         other workers are stopped first)."""
         pool, self._pool = self._pool, None
         if pool is None:
-            _write_batch(self._todo, self._folder)
+            _write_batch(self._todo)
         else:
             try:
                 self._collect()
@@ -1182,8 +1206,7 @@ class Drawing:
         except BrokenProcessPool:
             # Workers could not start (e.g. a __main__ they cannot import again):
             # draw what is still missing here rather than fail the build.
-            present = set(os.listdir(self._folder))
-            _write_batch([s for s in self._todo if s.filename not in present], self._folder)
+            _write_batch([(s, f) for s, f in self._todo if not (f / s.filename).exists()])
 
 
 def start_charts(
@@ -1193,20 +1216,28 @@ def start_charts(
     jobs: int | None = None,
 ) -> Drawing:
     """`write_charts`, started: the missing charts are drawn while the caller works."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    specs = list(specs)
-    if palette is not None:
+    return start_drawing([(specs, Path(folder))], palette, jobs)
+
+
+def start_drawing(
+    groups: Iterable[tuple[Iterable[ChartSpec], Path]],
+    palette: Palette | None = None,
+    jobs: int | None = None,
+) -> Drawing:
+    """`start_charts` for several folders (charts and cards), drawn by one pool."""
+    paths: list[Path] = []
+    missing: dict[Path, Job] = {}
+    for specs, folder in groups:
+        folder.mkdir(parents=True, exist_ok=True)
+        present = set(os.listdir(folder))  # one listing, not a stat per chart
         for spec in specs:
-            if spec.palette != palette:
+            if palette is not None and spec.palette != palette:
                 raise ValueError(
                     f"{spec.filename} was made with another palette; pass the same palette "
                     "to story_charts() and write_charts()"
                 )
-    paths = [folder / spec.filename for spec in specs]
-    present = set(os.listdir(folder))  # one listing, not a stat per chart
-    missing: dict[str, ChartSpec] = {}
-    for spec in specs:
-        if spec.filename not in missing and spec.filename not in present:
-            missing[spec.filename] = spec
-    return Drawing(paths, list(missing.values()), folder, jobs or os.cpu_count() or 1)
+            path = folder / spec.filename
+            paths.append(path)
+            if path not in missing and spec.filename not in present:
+                missing[path] = (spec, folder)
+    return Drawing(paths, list(missing.values()), jobs or os.cpu_count() or 1)

@@ -7,6 +7,7 @@ output in one rename, with the search index already in it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -263,3 +264,30 @@ def test_two_builds_at_once_share_work_and_cache_safely(tmp_path: Path) -> None:
     build(Options(content=fixture, output=alone, work=tmp_path / "w2", search=False))
     assert file_bytes(tmp_path / "out") == file_bytes(alone)
     assert leftovers(tmp_path) == []
+
+
+def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Charts live in the site (named by content): a full build renders into a fresh
+    folder and hard-links the charts the last site has; only new ones are drawn, and
+    ones no story uses are gone."""
+    import generator.charts as charts_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
+    build(opts)
+    site = tmp_path / "work" / "site"
+    before = {p.relative_to(site): p.stat().st_ino for p in site.glob("c*s/*")}
+    assert {p.parts[0] for p in before} == {"charts", "cards"}
+    stale = site / "charts" / "bias-0000000000000000.svg"
+    stale.write_bytes(b"<svg/>")
+
+    drawn: list[str] = []
+    monkeypatch.setattr(charts_module, "_write_one",
+                        lambda spec, folder: drawn.append(spec.filename))
+    report = build(dataclasses.replace(opts, cache=None))  # --no-cache: a full build
+    assert report.full and drawn == []
+    after = {p.relative_to(site): p.stat().st_ino for p in site.glob("c*s/*")}
+    assert after == before  # the same files, linked, not drawn again; the stale one gone
+    assert not (tmp_path / "out" / "charts" / stale.name).exists()

@@ -381,7 +381,8 @@ def test_an_interrupt_mid_build(
     run = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, env={**os.environ, mark: "1"})
     try:
-        _wait_for(lambda: (work / "site.new").is_dir() or run.poll() is not None, "Pelican")
+        _wait_for(lambda: (work / "site.new" / "stories").is_dir() or run.poll() is not None,
+                  "Pelican")
         assert run.poll() is None, "the build ended before it could be interrupted"
         assert len(_marked(mark)) > 2  # the build, the fork server, chart workers
         run.send_signal(signum)
@@ -392,7 +393,8 @@ def test_an_interrupt_mid_build(
     name = signal.Signals(signum).name
     assert err.splitlines() == [f"parallax: build interrupted ({name})"]
     _wait_for(lambda: not _marked(mark), "the build's processes to end", seconds=10)
-    drawn = {p.name for p in (work / "content").glob("*/*")}
+    drawn = {p.name for kind in ("charts", "cards") for p in (work / "site.new" / kind).glob("*")}
+    assert (work / "site.new" / "charts").is_dir()  # drawing had begun
     assert not _chart_files(big) <= drawn  # the pool was stopped, not waited for
     assert State.of(site) == before
     with open(work / ".lock") as lock:
