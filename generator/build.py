@@ -91,10 +91,27 @@ class Report:
 
 
 def read_settings(path: Path, override: dict[str, Any]) -> dict[str, Any]:
+    """Pelican's settings; a setting it refuses is a `BuildFailed`, not a traceback."""
     from pelican.settings import read_settings as pelican_read_settings
 
-    settings: dict[str, Any] = pelican_read_settings(str(path), override=override)
+    try:
+        settings: dict[str, Any] = pelican_read_settings(str(path), override=override)
+    except ValueError as exc:
+        raise BuildFailed(f"settings {path}: {exc}") from exc
     return settings
+
+
+def absolute(options: Options) -> Options:
+    """Every folder absolute, from the working directory: Pelican would take a
+    relative path from the settings file's folder instead."""
+    return dataclasses.replace(
+        options,
+        content=Path(options.content).absolute(),
+        output=Path(options.output).absolute(),
+        settings=Path(options.settings).absolute(),
+        work=Path(options.work).absolute(),
+        cache=None if options.cache is None else Path(options.cache).absolute(),
+    )
 
 
 def thresholds(settings: dict[str, Any]) -> Thresholds:
@@ -109,7 +126,7 @@ def build(options: Options, progress: Callable[[str], None] = lambda _: None) ->
     """Build the site; `progress` hears the name of each phase as it starts. Every
     failure is a `BuildFailed` (a full disk and a broken chart too)."""
     try:
-        return _build(options, progress)
+        return _build(absolute(options), progress)
     except OSError as exc:
         raise BuildFailed(os_reason(exc)) from exc
     except ChartError as exc:

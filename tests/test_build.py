@@ -163,6 +163,17 @@ def test_cli_build_exits_1_on_bad_content(tmp_path: Path, old_output: Path) -> N
     assert leftovers(tmp_path) == []
 
 
+def test_relative_folders_are_taken_from_the_working_directory(tmp_path: Path) -> None:
+    """`parallax build --content c --work w` run elsewhere than the project: every
+    folder is the one the editor named (Pelican alone would look beside its settings)."""
+    write_content(tmp_path / "c", stories={"talks": STORY})
+    done = run_cli("build", "--content", "c", "--output", "out", "--work", "w",
+                   "--cache", "cache", "--no-search", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "stories" / "talks" / "index.html").is_file()
+    assert {p.name for p in tmp_path.iterdir()} == {"c", "out", "w", "cache"}
+
+
 def test_two_cold_builds_of_the_fixture_site_are_byte_identical(tmp_path: Path) -> None:
     """Reproducible output: dates come from content, never the clock; charts, cards,
     JSON, feeds, sitemap and the Pagefind index are the same bytes (no caches)."""
