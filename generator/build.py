@@ -180,7 +180,7 @@ def _build_steps(
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with report.phase("render"):
-        rendered = _render(options, content, site, settings, source)
+        rendered = _rendered(options, content, site, settings)
         current = incremental.manifest(
             site, rendered.charts, rendered.related_limit, _inputs(options, content, settings)
         )
@@ -201,7 +201,9 @@ def _build_steps(
             shutil.rmtree(target, ignore_errors=True)
         else:
             unshare(target, settings.get("THEME_STATIC_DIR"))
+        # Charts first: the pool draws them while the Markdown is written.
         drawings += start_story_charts(rendered.charts, settings, site_dir, target)
+        write_sources(content, site, source)
     settings["OUTPUT_PATH"] = str(target)
     settings["PARALLAX"] = rendered
     with report.phase("pelican"):
@@ -221,20 +223,13 @@ def _build_steps(
     write_memo(_memo_path(options.work), rendered.summaries.current())
 
 
-def _render(
-    options: Options, content: Content, site: SiteFigures, settings: dict[str, Any],
-    source: Path,
+def _rendered(
+    options: Options, content: Content, site: SiteFigures, settings: dict[str, Any]
 ) -> Rendered:
-    """Markdown and pages into the build folder, and what Pelican's plugin will read."""
-    files = source_files(site, content.pages)
-    sync_tree(source / "stories", _prefixed(files, "stories/"))
-    sync_tree(source / "pages", _prefixed(files, "pages/"))
-    for kind in ("charts", "cards"):  # where charts were kept before they went to the site
-        if (source / kind).is_dir():
-            shutil.rmtree(source / kind)
+    """What Pelican's plugin will read: figures, chart specs, summaries (no drawing)."""
     charts = story_chart_specs(site, settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
-    rendered = Rendered(
+    return Rendered(
         site=site,
         outlets=content.outlets,
         charts=charts,
@@ -243,7 +238,16 @@ def _render(
         colors=settings.get("PARALLAX_COLORS", {}),
         related_limit=int(settings.get("PARALLAX_RELATED_STORIES", 5)),
     )
-    return rendered
+
+
+def write_sources(content: Content, site: SiteFigures, source: Path) -> None:
+    """The Markdown of every story and the editor's pages, where Pelican reads them."""
+    files = source_files(site, content.pages)
+    sync_tree(source / "stories", _prefixed(files, "stories/"))
+    sync_tree(source / "pages", _prefixed(files, "pages/"))
+    for kind in ("charts", "cards"):  # where charts were kept before they went to the site
+        if (source / kind).is_dir():
+            shutil.rmtree(source / kind)
 
 
 def unshare(site: Path, theme_static: str | None) -> None:

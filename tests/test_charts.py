@@ -382,6 +382,24 @@ def test_write_charts_in_parallel_writes_the_same_bytes(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in paths] == [render_svg(s) for s in specs]
 
 
+def _worker_niceness() -> int:
+    return os.nice(0)
+
+
+def test_chart_workers_run_below_the_build_and_ignore_ctrl_c() -> None:
+    """Pelican, in the build process, is the longest path: workers must not slow it."""
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=charts._init_worker) as pool:
+        niceness = pool.submit(_worker_niceness).result()
+        handler = pool.submit(signal.getsignal, signal.SIGINT).result()
+    assert niceness == min(os.nice(0) + charts.WORKER_NICENESS, 19)
+    assert handler == signal.SIG_IGN
+
+
 def charts_pct(*counts: int) -> tuple[int, ...]:
     from generator.figures import largest_remainder
 
