@@ -208,14 +208,14 @@ def _build_steps(
     settings["PARALLAX"] = rendered
     with report.phase("pelican"):
         run_pelican(settings)
+    if pagefind:  # story pages only, so while the last charts are drawn
+        with report.phase("search"):
+            index_search(target, pagefind)
     with report.phase("charts"):
         for drawing in drawings:
             drawing.wait()
     if report.full:
         shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
-    if pagefind:
-        with report.phase("search"):
-            index_search(site_dir, pagefind)
     with report.phase("publish"):
         report.written = publish(site_dir, options.output, full=report.full)
     incremental.write_manifest(manifest_path, current)

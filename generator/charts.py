@@ -969,13 +969,9 @@ def render_card_png(card: SocialCard, palette: Palette | None = None) -> bytes:
 
     pal = palette or card.palette
     width, height = _CARD
-    paper, ink, muted = _CARD_PAPER, _CARD_INK, _CARD_MUTED
-    image = Image.new("RGB", (width, height), paper)
+    ink, muted, margin = _CARD_INK, _CARD_MUTED, _CARD_MARGIN
+    image = _card_base(pal.left, pal.center, pal.right).copy()
     draw = ImageDraw.Draw(image)
-    margin = 72
-    for i, colour in enumerate((pal.left, pal.center, pal.right)):
-        draw.rounded_rectangle((margin + i * 13, 62, margin + i * 13 + 9, 98), 2, fill=colour)
-    draw.text((margin + 52, 93), "Parallax", font=_pil_font(36, True), fill=ink, anchor="ls")
     size, lines = _fit_title(card.title, width - 2 * margin)
     y = 150 + size
     for line in lines:
@@ -1006,6 +1002,22 @@ def render_card_png(card: SocialCard, palette: Palette | None = None) -> bytes:
 
 
 _CARD_PAPER, _CARD_INK, _CARD_MUTED = "#f8f7f4", "#111827", "#4b5563"
+_CARD_MARGIN = 72
+
+
+@cache
+def _card_base(*sides: str) -> Any:
+    """What every card shares, drawn once per process: the paper and the logo."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", _CARD, _CARD_PAPER)
+    draw = ImageDraw.Draw(image)
+    margin = _CARD_MARGIN
+    for i, colour in enumerate(sides):
+        draw.rounded_rectangle((margin + i * 13, 62, margin + i * 13 + 9, 98), 2, fill=colour)
+    draw.text((margin + 52, 93), "Parallax", font=_pil_font(36, True), fill=_CARD_INK,
+              anchor="ls")
+    return image
 #: Steps between a foreground colour and its background: text edges need no more.
 _BLEND_STEPS = 12
 

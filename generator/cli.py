@@ -94,10 +94,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 PHASES = {
     "load": "reading and checking the content",
     "figures": "computing the figures",
-    "render": "writing Markdown, starting the charts",
+    "render": "starting the charts, writing Markdown",
     "pelican": "rendering the pages",
-    "charts": "finishing the charts",
     "search": "indexing the search",
+    "charts": "finishing the charts",
     "publish": "publishing",
 }
 

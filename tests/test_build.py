@@ -195,7 +195,7 @@ def test_progress_hears_every_phase_in_order(tmp_path: Path) -> None:
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     heard: list[str] = []
     build(options(tmp_path, content), heard.append)
-    assert heard == ["load", "figures", "render", "pelican", "charts", "search", "publish"]
+    assert heard == ["load", "figures", "render", "pelican", "search", "charts", "publish"]
 
 
 def test_timings_name_each_phase_through_the_cli(tmp_path: Path) -> None:
