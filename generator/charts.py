@@ -1102,6 +1102,8 @@ class ChartError(Exception):
 
 
 def _write_batch(jobs: list[Job]) -> int:
+    if not jobs:
+        return 0  # not even matplotlib to import
     with _style():
         for spec, folder in jobs:
             try:
