@@ -32,7 +32,7 @@ import signal
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from functools import cache, cached_property
@@ -1132,7 +1132,9 @@ def warm_up() -> None:
 
     context = _context()
     context.set_forkserver_preload(_WORKER_MODULES)
-    forkserver.ensure_running()
+    # A TMPDIR too deep for its socket: no server, and the charts are drawn in-process.
+    with suppress(OSError):
+        forkserver.ensure_running()
 
 
 #: How much lower chart workers run than the build (`nice`): Pelican, the longest
@@ -1194,9 +1196,16 @@ class Drawing:
             self._pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=_context(), initializer=_init_worker
             )
-            self._futures = [
-                self._pool.submit(_write_batch, batch) for batch in _chunks(todo, workers * 4)
-            ]
+            try:
+                self._futures = [
+                    self._pool.submit(_write_batch, batch)
+                    for batch in _chunks(todo, workers * 4)
+                ]
+            except OSError:
+                # No worker could start (the fork server's socket path is longer than
+                # AF_UNIX allows under a deep TMPDIR, say): draw here, when waited for.
+                _stop(self._pool)
+                self._pool, self._futures = None, []
 
     def wait(self) -> list[Path]:
         """Every path, once drawn; a chart that fails raises `ChartError` (the

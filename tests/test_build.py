@@ -302,3 +302,19 @@ def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
     after = {p.relative_to(site): p.stat().st_ino for p in site.glob("c*s/*")}
     assert after == before  # the same files, linked, not drawn again; the stale one gone
     assert not (tmp_path / "out" / "charts" / stale.name).exists()
+
+
+def test_a_temp_folder_too_deep_for_worker_sockets_still_builds(tmp_path: Path) -> None:
+    """The chart pool's fork server listens on a socket in TMPDIR; AF_UNIX paths are
+    limited to ~107 bytes. Under a deeper TMPDIR the charts are drawn in the build
+    process instead: slower, never a failed build."""
+    deep = tmp_path / ("t" * 60) / ("m" * 60)
+    deep.mkdir(parents=True)
+    fixture = Path(__file__).parent / "fixtures" / "site"
+    done = run_cli("build", "--content", fixture, "--output", tmp_path / "out",
+                   "--work", tmp_path / "work", "--no-cache", "--no-search",
+                   env={"TMPDIR": str(deep)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    charts = list((tmp_path / "out" / "charts").iterdir())
+    assert len(charts) > 8  # enough for the pool: these were drawn without it
+    assert all(p.read_bytes().startswith(b"<?xml") for p in charts)
