@@ -49,7 +49,7 @@ from .files import (
 )
 from .load import Content, load_content
 from .problems import Problem
-from .render import Rendered, Summaries, read_memo, source_files, write_memo
+from .render import Rendered, Summaries, page_sources, read_memo, story_sources, write_memo
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -242,9 +242,8 @@ def _rendered(
 
 def write_sources(content: Content, site: SiteFigures, source: Path) -> None:
     """The Markdown of every story and the editor's pages, where Pelican reads them."""
-    files = source_files(site, content.pages)
-    sync_tree(source / "stories", _prefixed(files, "stories/"))
-    sync_tree(source / "pages", _prefixed(files, "pages/"))
+    sync_tree(source / "stories", story_sources(site))
+    sync_tree(source / "pages", page_sources(content.pages))
     for kind in ("charts", "cards"):  # where charts were kept before they went to the site
         if (source / kind).is_dir():
             shutil.rmtree(source / kind)
@@ -368,10 +367,6 @@ def _prune(folder: Path, keep: set[str]) -> None:
         for path in folder.iterdir():
             if path.name not in keep:
                 path.unlink()
-
-
-def _prefixed(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
-    return {k.removeprefix(prefix): v for k, v in files.items() if k.startswith(prefix)}
 
 
 class _Errors(logging.Handler):

@@ -60,10 +60,15 @@ def sync_file(path: Path, data: bytes) -> bool:
     return True
 
 
-def sync_tree(folder: Path, files: Mapping[str, bytes]) -> int:
-    """Make `folder` hold exactly `files` (relative path → bytes). Returns files written."""
-    written = sum(sync_file(folder / rel, data) for rel, data in files.items())
-    wanted = {folder / rel for rel in files}
+def sync_tree(folder: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> int:
+    """Make `folder` hold exactly `files` (relative path → bytes, or such pairs made
+    one at a time). Returns files written."""
+    pairs = files.items() if isinstance(files, Mapping) else files
+    written = 0
+    wanted: set[Path] = set()
+    for rel, data in pairs:
+        written += sync_file(folder / rel, data)
+        wanted.add(folder / rel)
     if folder.is_dir():
         for path in sorted(folder.rglob("*"), reverse=True):
             if path.is_file() and path not in wanted:

@@ -55,7 +55,7 @@ class Rendered:
 
     def write_api(self, output: str | Path) -> None:
         """The JSON files; in an incremental build only the changed stories' own."""
-        for relative, text in api.files(self.site, self.outlets, self.changed).items():
+        for relative, text in api.files(self.site, self.outlets, self.changed):
             sync_file(Path(output) / relative, text.encode("utf-8"))
 
     def selects(self, path: str) -> bool:
@@ -133,14 +133,17 @@ def summary_text(figures: StoryFigures) -> str:
     return figures.story.summary or split_citations(figures.story.key_points[0])[0]
 
 
-def source_files(site: SiteFigures, pages: Iterable[Path]) -> dict[str, bytes]:
-    """What Pelican reads: one Markdown file per story, the editor's pages as they are."""
-    files = {
-        f"stories/{s.slug}.md": story_markdown(s).encode("utf-8") for s in site.stories
-    }
+def story_sources(site: SiteFigures) -> Iterator[tuple[str, bytes]]:
+    """What Pelican reads of the stories: one Markdown file each, made one at a time
+    (10,000 stories' Markdown held together would be ~80 MB)."""
+    for figures in site.stories:
+        yield f"{figures.slug}.md", story_markdown(figures).encode("utf-8")
+
+
+def page_sources(pages: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
+    """The editor's pages, as they are."""
     for page in pages:
-        files[f"pages/{page.name}"] = page.read_bytes()
-    return files
+        yield page.name, page.read_bytes()
 
 
 def read_memo(path: Path) -> dict[str, str]:

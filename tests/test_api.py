@@ -276,7 +276,7 @@ def test_outlets_json_is_sorted_by_key() -> None:
 
 
 def test_files_are_every_api_path() -> None:
-    out = files(_site(), OUTLETS)
+    out = dict(files(_site(), OUTLETS))
     assert sorted(out) == ["api/outlets.json", "api/stories.json",
                            "api/stories/istanbul-peace-talks.json", "api/stories/newer.json"]
     for text in out.values():

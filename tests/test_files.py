@@ -31,6 +31,12 @@ def test_sync_tree_holds_exactly_the_given_files(tmp_path: Path) -> None:
         "a.md", "b", "b/c.md"
     ]
     assert sync_tree(folder, {"a.md": b"a", "b/c.md": b"c"}) == 0
+    # Pairs made one at a time (the build's Markdown) do the same.
+    made = ((name, name.encode()) for name in ("a.md", "d.md"))
+    assert sync_tree(folder, made) == 2  # a.md's bytes changed, d.md is new
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
+        "a.md", "d.md"
+    ]
 
 
 def test_a_digest_does_not_depend_on_where_the_tree_lies(tmp_path: Path) -> None:
