@@ -8,6 +8,8 @@ charts, the JSON files and the feeds.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -246,23 +248,42 @@ class SiteFigures:
         return {}
 
     def _find_related(self, figures: StoryFigures, limit: int) -> tuple[StoryFigures, ...]:
-        shared: Counter[str] = Counter()
-        for topic in figures.topics:
-            for other in self._by_topic_slug.get(topic.slug, ()):
-                if other.slug != figures.slug:
-                    shared[other.slug] += 1
+        """Each topic lists its stories newest first (a story never has a topic twice):
+        stories sharing two topics or more are the intersections of the topics' sets,
+        which are few; the rest come from merging the lists, newest first, until there
+        are enough. No story that shares a topic is scored one by one, which was
+        quadratic in a topic's size (10,000 stories: 4 s)."""
+        slugs = [t.slug for t in figures.topics if t.slug in self._topic_sets]
+        sets = [self._topic_sets[slug] for slug in slugs]
         order = self._order
-        best = sorted(shared, key=lambda slug: (-shared[slug], order[slug]))[:limit]
+        multi: set[str] = set()
+        for a, b in itertools.combinations(sets, 2):
+            multi |= a & b
+        multi.discard(figures.slug)
+        shared = {slug: sum(slug in topic for topic in sets) for slug in multi}
+        best = sorted(multi, key=lambda slug: (-shared[slug], order[slug]))[:limit]
+        if len(best) < limit:
+            lists = [self._topic_slugs[slug] for slug in slugs]
+            for slug in heapq.merge(*lists, key=order.__getitem__):
+                if slug != figures.slug and slug not in multi:
+                    best.append(slug)
+                    if len(best) == limit:
+                        break
         return tuple(self.stories[order[slug]] for slug in best)
+
+    @functools.cached_property
+    def _topic_slugs(self) -> dict[str, tuple[str, ...]]:
+        """Each topic's stories by slug, newest first (the site's order)."""
+        return {t.slug: tuple(s.slug for s in stories) for t, stories in self.topics.items()}
+
+    @functools.cached_property
+    def _topic_sets(self) -> dict[str, frozenset[str]]:
+        return {slug: frozenset(stories) for slug, stories in self._topic_slugs.items()}
 
     @functools.cached_property
     def _order(self) -> dict[str, int]:
         """Position of each story (newest first): built once, not per call."""
         return {s.slug: i for i, s in enumerate(self.stories)}
-
-    @functools.cached_property
-    def _by_topic_slug(self) -> dict[str, tuple[StoryFigures, ...]]:
-        return {t.slug: stories for t, stories in self.topics.items()}
 
 
 def newest_first(stories: Iterable[StoryFigures]) -> tuple[StoryFigures, ...]:

@@ -583,6 +583,26 @@ def test_related_most_shared_topics_then_newest() -> None:
     assert "me" not in related
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sets(st.sampled_from("ABCDEF"), max_size=4), min_size=1, max_size=25),
+       st.integers(min_value=1, max_value=6))
+def test_related_is_the_plain_definition(topic_sets: list[set[str]], limit: int) -> None:
+    """Ranked from intersections and merged lists, the result is still: every other
+    story sharing a topic, most shared topics first, then the newest."""
+    site = _site(*(
+        story("left", slug=f"s{i}", date=T0 + timedelta(hours=i * 7 % 11), topics=sorted(t))
+        for i, t in enumerate(topic_sets)
+    ))
+    order = {s.slug: i for i, s in enumerate(site.stories)}
+    for me in site.stories:
+        mine = {t.slug for t in me.topics}
+        shared = {s.slug: len(mine & {t.slug for t in s.topics})
+                  for s in site.stories if s.slug != me.slug}
+        expected = sorted((slug for slug, n in shared.items() if n),
+                          key=lambda slug: (-shared[slug], order[slug]))[:limit]
+        assert [s.slug for s in site.related(me, limit)] == expected
+
+
 def test_related_never_itself_and_empty_without_topics() -> None:
     site = _site(
         story("left", slug="a", topics=["Trade"]),
