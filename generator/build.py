@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,13 +211,9 @@ def _build_steps(
     if pagefind:  # story pages only, so while the last charts are drawn
         with report.phase("search"):
             index_search(target, pagefind)
-    with report.phase("charts"):
-        for drawing in drawings:
-            drawing.wait()
+    report.written = _publish(target, options.output, report, drawings)
     if report.full:
         shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
-    with report.phase("publish"):
-        report.written = publish(site_dir, options.output, full=report.full)
     incremental.write_manifest(manifest_path, current)
     assert isinstance(rendered.summaries, Summaries)
     write_memo(_memo_path(options.work), rendered.summaries.current())
@@ -433,6 +429,32 @@ def pagefind_binary() -> str:
     return str(found)
 
 
+#: Folders of the site still being drawn when Pelican is done: staged last.
+CHART_FOLDERS = ("charts", "cards")
+
+
+def _publish(target: Path, output: Path, report: Report, drawings: list[Drawing]) -> int:
+    """`publish`, with the charts' wait inside it: after a full build the pages are
+    staged beside `output` (hard links: system calls) while the pool draws the last
+    charts (CPU), then the charts are staged and the site swapped in."""
+    staging: Path | None = None
+    try:
+        written = 0
+        if report.full or not output.is_dir():
+            with report.phase("stage"):
+                staging, written = stage_site(target, output, skip=CHART_FOLDERS)
+        with report.phase("charts"):
+            for drawing in drawings:
+                drawing.wait()
+        with report.phase("publish"):
+            if staging is None:
+                return sync_dirs(target, output)
+            return written + swap_staged(target, staging, output, CHART_FOLDERS)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def publish(site: Path, output: Path, full: bool = True) -> int:
     """Put the finished site in place; runs only after everything succeeded.
 
@@ -443,12 +465,30 @@ def publish(site: Path, output: Path, full: bool = True) -> int:
     wait until the output is whole again."""
     if output.is_dir() and not full:
         return sync_dirs(site, output)
+    staging, written = stage_site(site, output)
+    try:
+        return written + swap_staged(site, staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def stage_site(site: Path, output: Path, skip: Collection[str] = ()) -> tuple[Path, int]:
+    """The site in hard links beside `output` (its top-level folders in `skip` left
+    for `swap_staged`); the staging folder and the files linked."""
     staging = sibling(output, "staging")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        written = link_tree(site, staging)
-        with uninterrupted():
-            shutil.rmtree(swap_in(staging, output), ignore_errors=True)
-    finally:
+        return staging, link_tree(site, staging, skip=skip)
+    except BaseException:  # a full disk half-way: nothing left beside the output
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def swap_staged(site: Path, staging: Path, output: Path, late: Collection[str] = ()) -> int:
+    """The `late` folders staged too, then the staging folder swapped in for `output`
+    (signals held); the files linked here."""
+    written = sum(link_tree(site / name, staging / name) for name in late
+                  if (site / name).is_dir())
+    with uninterrupted():
+        shutil.rmtree(swap_in(staging, output), ignore_errors=True)
     return written

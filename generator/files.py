@@ -178,11 +178,15 @@ def _same(a: os.stat_result, dst: str) -> bool:
     )
 
 
-def link_tree(source: Path, target: Path) -> int:
+def link_tree(source: Path, target: Path, skip: Iterable[str] = ()) -> int:
     """A new folder holding the same files by hard link (copies across file
-    systems): the whole site staged in links, not copies. Returns the file count."""
+    systems): the whole site staged in links, not copies; `skip`: top-level folders
+    left out. Returns the file count."""
     count = 0
-    for folder, _dirs, names in os.walk(source):
+    left_out = set(skip)
+    for folder, dirs, names in os.walk(source):
+        if folder == str(source):
+            dirs[:] = [d for d in dirs if d not in left_out]
         here = target / Path(folder).relative_to(source)
         here.mkdir(parents=True, exist_ok=True)
         for name in names:

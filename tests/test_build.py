@@ -195,7 +195,7 @@ def test_progress_hears_every_phase_in_order(tmp_path: Path) -> None:
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     heard: list[str] = []
     build(options(tmp_path, content), heard.append)
-    assert heard == ["load", "figures", "render", "pelican", "search", "charts", "publish"]
+    assert heard == ["load", "figures", "render", "pelican", "search", "stage", "charts", "publish"]
 
 
 def test_timings_name_each_phase_through_the_cli(tmp_path: Path) -> None:
@@ -318,3 +318,28 @@ def test_a_temp_folder_too_deep_for_worker_sockets_still_builds(tmp_path: Path) 
     charts = list((tmp_path / "out" / "charts").iterdir())
     assert len(charts) > 8  # enough for the pool: these were drawn without it
     assert all(p.read_bytes().startswith(b"<?xml") for p in charts)
+
+
+def test_a_full_build_stages_its_pages_while_the_last_charts_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staging is system calls, drawing is CPU: the pages are linked beside the output
+    before the build waits for the charts, which are staged after."""
+    import generator.build as build_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    seen: list[tuple[bool, bool]] = []
+    real = build_module.Drawing.wait
+
+    def wait(self: build_module.Drawing) -> list[Path]:
+        staged = list(tmp_path.glob(".out.staging-*"))
+        assert len(staged) == 1
+        page = staged[0] / "stories" / "talks" / "index.html"
+        seen.append((page.is_file(), (staged[0] / "charts").exists()))
+        return real(self)
+
+    monkeypatch.setattr(build_module.Drawing, "wait", wait)
+    report = build(options(tmp_path, content, search=False))
+    assert report.full and seen == [(True, False)]
+    assert {p.parent.name for p in (tmp_path / "out").glob("c*s/*")} == {"charts", "cards"}
+    assert leftovers(tmp_path) == []

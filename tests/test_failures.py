@@ -428,10 +428,10 @@ def _signalled_before(
     """Send SIGTERM to this process just before `module.name` runs on `output`."""
     real = getattr(module, name)
 
-    def signalled(*args: Any) -> Any:
+    def signalled(*args: Any, **kwargs: Any) -> Any:
         if output in args:
             os.kill(os.getpid(), signal.SIGTERM)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, signalled)
 
@@ -441,7 +441,7 @@ def test_an_interrupt_while_staging_stops_before_the_output_changes(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = State.of(site)
-    _signalled_before(monkeypatch, build_module, "link_tree", site.root / "work" / "site")
+    _signalled_before(monkeypatch, build_module, "link_tree", site.root / "work" / "site.new")
     with pytest.raises(_Stop):
         build(site.options(cache=None))
     assert State.of(site) == before

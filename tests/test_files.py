@@ -50,3 +50,17 @@ def test_a_digest_does_not_depend_on_where_the_tree_lies(tmp_path: Path) -> None
     assert files_digest(one.rglob("*.html"), one) == files_digest(two.rglob("*.html"), two)
     (two / "t" / "base.html").write_text("<p>!", "utf-8")
     assert files_digest(one.rglob("*.html"), one) != files_digest(two.rglob("*.html"), two)
+
+
+def test_link_tree_links_every_file_but_the_folders_it_skips(tmp_path: Path) -> None:
+    from generator.files import link_tree
+
+    source = tmp_path / "s"
+    for rel in ("a.html", "x/b.html", "charts/c.svg", "y/charts/d.svg"):
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(rel, "utf-8")
+    assert link_tree(source, tmp_path / "t", skip=["charts"]) == 3
+    linked = sorted(p.relative_to(tmp_path / "t").as_posix()
+                    for p in (tmp_path / "t").rglob("*") if p.is_file())
+    assert linked == ["a.html", "x/b.html", "y/charts/d.svg"]  # only the top-level one
+    assert (tmp_path / "t" / "a.html").stat().st_ino == (source / "a.html").stat().st_ino
