@@ -291,9 +291,9 @@ def test_card_colours_are_the_palette_and_its_blends() -> None:
         assert used, "more than 256 colours: not the fixed palette"
         for side in (palette.left, palette.center, palette.right):
             assert ImageColor.getrgb(side) in used
-        allowed = charts._card_palette(palette.left, palette.center, palette.right,
-                                       palette.unrated).getpalette()
-        assert used <= {tuple(allowed[i:i + 3]) for i in range(0, len(allowed), 3)}
+        allowed = set(charts._CardInks.of(palette).colours)
+        assert used <= allowed
+        assert ImageColor.getrgb(charts._CARD_PAPER) in used  # exact, not a near colour
 
 
 def test_a_new_drawing_is_a_new_file_name(monkeypatch: pytest.MonkeyPatch) -> None:
