@@ -1010,39 +1010,39 @@ _CARD_MARGIN = 72
 _BLEND_STEPS = 12
 
 
-@dataclass(frozen=True)
 class _CardInks:
     """The card's fixed palette: each colour it draws, over what it is drawn on, in
-    `_BLEND_STEPS` steps; `ramps` maps (front, back) to those steps' indices."""
+    `_BLEND_STEPS` steps (`colours`); `ramps` maps (front, back) to those steps'
+    indices. One per palette and process (`of`)."""
 
-    colours: tuple[tuple[int, int, int], ...]
-    ramps: dict[tuple[str, str], tuple[int, ...]]
-
-    @staticmethod
-    @cache
-    def of(pal: Palette) -> _CardInks:
+    def __init__(self, pal: Palette) -> None:
         from PIL import ImageColor
 
         sides = (pal.left, pal.center, pal.right, pal.unrated)
         pairs = [(c, _CARD_PAPER) for c in (_CARD_INK, _CARD_MUTED, *sides)]
         pairs += [(_ink(c), c) for c in sides]
-        index: dict[tuple[int, int, int], int] = {}
-        ramps: dict[tuple[str, str], tuple[int, ...]] = {}
+        index: dict[tuple[int, ...], int] = {}
+        self.ramps: dict[tuple[str, str], tuple[int, ...]] = {}
         for front, back in pairs:
             f, b = ImageColor.getrgb(front), ImageColor.getrgb(back)
             steps = []
             for step in range(_BLEND_STEPS + 1):
                 t = step / _BLEND_STEPS
-                rgb = (round(b[0] + (f[0] - b[0]) * t), round(b[1] + (f[1] - b[1]) * t),
-                       round(b[2] + (f[2] - b[2]) * t))
+                rgb = tuple(round(b[k] + (f[k] - b[k]) * t) for k in range(3))
                 steps.append(index.setdefault(rgb, len(index)))
-            ramps[(front, back)] = tuple(steps)
+            self.ramps[(front, back)] = tuple(steps)
         assert len(index) <= 256
-        return _CardInks(tuple(index), ramps)
+        self.colours = tuple(index)
+        self._levels: dict[tuple[str, str], list[int]] = {}
+
+    @staticmethod
+    @cache
+    def of(pal: Palette) -> _CardInks:
+        return _CardInks(pal)
 
     def index(self, colour: str) -> int:
-        """A flat colour's index (it is the full step of its ramp over the paper, or
-        of its ink over it)."""
+        """A flat colour's index (the full step of its ramp, or the start of one
+        drawn over it)."""
         for (front, back), steps in self.ramps.items():
             if front == colour:
                 return steps[-1]
@@ -1062,15 +1062,12 @@ class _CardInks:
         mask = Image.new("L", (x1 - x0, y1 - y0), 0)
         ImageDraw.Draw(mask).text((xy[0] - x0, xy[1] - y0), text, font=font, fill=255,
                                   anchor=anchor)
-        image.paste(mask.point(self._levels(front, back)), (x0, y0))
-
-    @cache  # noqa: B019 (one per palette and pair, for the process's life)
-    def _levels(self, front: str, back: str) -> list[int]:
-        steps = self.ramps[(front, back)]
-        return [steps[round(v * _BLEND_STEPS / 255)] for v in range(256)]
-
-    def __hash__(self) -> int:
-        return id(self)
+        levels = self._levels.get((front, back))
+        if levels is None:
+            steps = self.ramps[(front, back)]
+            levels = [steps[round(v * _BLEND_STEPS / 255)] for v in range(256)]
+            self._levels[(front, back)] = levels
+        image.paste(mask.point(levels), (x0, y0))
 
 
 @cache
