@@ -42,7 +42,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .figures import BUCKETS, StoryFigures
-from .files import write_atomic
+from .files import uninterrupted, write_atomic
 from .model import Factuality, Ownership
 
 #: Bump when the drawing changes: every chart then gets a new file name.
@@ -1248,15 +1248,23 @@ class Drawing:
                 max_workers=workers, mp_context=_context(), initializer=_init_worker
             )
             try:
-                self._futures = [
-                    self._pool.submit(_write_batch, batch)
-                    for batch in _chunks(todo, workers * 4)
-                ]
+                # Workers start inside `submit`: a signal landing while the fork server
+                # forks one would leave that one unknown to the pool, so unstoppable
+                # (it then prints a traceback when this process is gone). Held back
+                # until they have started.
+                with uninterrupted():
+                    self._futures = [
+                        self._pool.submit(_write_batch, batch)
+                        for batch in _chunks(todo, workers * 4)
+                    ]
             except OSError:
                 # No worker could start (the fork server's socket path is longer than
                 # AF_UNIX allows under a deep TMPDIR, say): draw here, when waited for.
                 _stop(self._pool)
                 self._pool, self._futures = None, []
+            except BaseException:  # that signal: the build never gets this to cancel
+                _stop(self._pool)
+                raise
 
     def wait(self) -> list[Path]:
         """Every path, once drawn; a chart that fails raises `ChartError` (the

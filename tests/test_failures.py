@@ -402,6 +402,42 @@ def test_an_interrupt_mid_build(
     assert_builds_again(site, before)
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_as_the_chart_workers_start_prints_one_line(
+    signum: int, tmp_path: Path
+) -> None:
+    """The instant the pool starts its workers (a signal there used to leave a worker
+    the pool never learned of, which printed a traceback once the build was gone).
+    Tried a few times: it is a moment, not a place in the code."""
+    from generator.bench import generate
+
+    content = tmp_path / "content"
+    generate(content, 60)
+    name = signal.Signals(signum).name
+    for trial in range(3):
+        work, mark = tmp_path / f"work{trial}", f"PARALLAX_TEST_{os.getpid()}_{signum}_{trial}"
+        command = [sys.executable, "-m", "generator.cli", "build", "--content", str(content),
+                   "--output", str(tmp_path / "out"), "--work", str(work), "--no-cache",
+                   "--no-search"]
+        run = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, mark: "1"})
+        try:
+            charts, build_run = work / "site.new" / "charts", run
+            _wait_for(lambda: charts.is_dir() or build_run.poll() is not None,  # noqa: B023
+                      "the charts to start")
+            time.sleep(0.003 * trial)
+            run.send_signal(signum)
+            _, err = run.communicate(timeout=60)
+        finally:
+            run.kill()
+        assert run.returncode == 128 + signum, err
+        assert err.splitlines() == [f"parallax: build interrupted ({name})"], err
+        _wait_for(lambda: not _marked(mark), "the build's processes to end",  # noqa: B023
+                  seconds=10)
+    assert not (tmp_path / "out").exists()
+
+
 class _Stop(Exception):
     pass
 
