@@ -423,9 +423,9 @@ def test_an_interrupt_as_the_chart_workers_start_prints_one_line(
         run = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env={**os.environ, mark: "1"})
         try:
-            charts, build_run = work / "site.new" / "charts", run
-            _wait_for(lambda: charts.is_dir() or build_run.poll() is not None,  # noqa: B023
-                      "the charts to start")
+            # (the lambdas run within the iteration: each sees its own build)
+            _wait_for(lambda: (work / "site.new" / "charts").is_dir()  # noqa: B023
+                      or run.poll() is not None, "the charts to start")  # noqa: B023
             time.sleep(0.003 * trial)
             run.send_signal(signum)
             _, err = run.communicate(timeout=60)
