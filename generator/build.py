@@ -52,6 +52,9 @@ from .problems import Problem
 from .render import Rendered, Summaries, page_sources, read_memo, story_sources, write_memo
 
 PROJECT = Path(__file__).resolve().parent.parent
+#: The site's folders of charts and social cards: drawn while Pelican renders, so
+#: staged last.
+CHART_FOLDERS = ("charts", "cards")
 
 
 class BuildFailed(Exception):
@@ -202,7 +205,7 @@ def _build_steps(
         else:
             unshare(target, settings.get("THEME_STATIC_DIR"))
         # Charts first: the pool draws them while the Markdown is written.
-        drawings += start_story_charts(rendered.charts, settings, site_dir, target)
+        drawings.append(start_story_charts(rendered.charts, settings, site_dir, target))
         write_sources(content, site, source)
     settings["OUTPUT_PATH"] = str(target)
     settings["PARALLAX"] = rendered
@@ -211,7 +214,7 @@ def _build_steps(
     if pagefind:  # story pages only, so while the last charts are drawn
         with report.phase("search"):
             index_search(target, pagefind)
-    report.written = _publish(target, options.output, report, drawings)
+    report.written = publish(target, options.output, report, drawings)
     if report.full:
         shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
     incremental.write_manifest(manifest_path, current)
@@ -240,7 +243,7 @@ def write_sources(content: Content, site: SiteFigures, source: Path) -> None:
     """The Markdown of every story and the editor's pages, where Pelican reads them."""
     sync_tree(source / "stories", story_sources(site))
     sync_tree(source / "pages", page_sources(content.pages))
-    for kind in ("charts", "cards"):  # where charts were kept before they went to the site
+    for kind in CHART_FOLDERS:  # where charts were kept before they went to the site
         if (source / kind).is_dir():
             shutil.rmtree(source / kind)
 
@@ -332,7 +335,7 @@ def story_chart_specs(site: SiteFigures, settings: dict[str, Any]) -> dict[str, 
 
 def start_story_charts(
     charts: Mapping[str, StoryCharts], settings: dict[str, Any], last: Path, target: Path
-) -> list[Drawing]:
+) -> Drawing:
     """Draw the charts the site lacks straight into it, in the background (the site
     is where charts are kept: names are content hashes, so a file of that name is that
     chart). A full build renders into a fresh folder: it takes the last site's charts
@@ -341,13 +344,14 @@ def start_story_charts(
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     svgs = [spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)]
     pngs = [c.card for c in charts.values()] if cards else []
-    groups = ((svgs, target / "charts"), (pngs, target / "cards"))
+    charts_folder, cards_folder = (target / kind for kind in CHART_FOLDERS)
+    groups = ((svgs, charts_folder), (pngs, cards_folder))
     for specs, folder in groups:
         wanted = {spec.filename for spec in specs}
         _prune(folder, wanted)
         if last != target:
             _carry_over(last / folder.name, folder, wanted)
-    return [start_drawing(groups, colors)]
+    return start_drawing(groups, colors)
 
 
 def _carry_over(previous: Path, folder: Path, wanted: set[str]) -> None:
@@ -429,14 +433,16 @@ def pagefind_binary() -> str:
     return str(found)
 
 
-#: Folders of the site still being drawn when Pelican is done: staged last.
-CHART_FOLDERS = ("charts", "cards")
+def publish(target: Path, output: Path, report: Report, drawings: list[Drawing]) -> int:
+    """Put the finished site in place, waiting for the charts on the way; nothing
+    before this touches `output`.
 
-
-def _publish(target: Path, output: Path, report: Report, drawings: list[Drawing]) -> int:
-    """`publish`, with the charts' wait inside it: after a full build the pages are
-    staged beside `output` (hard links: system calls) while the pool draws the last
-    charts (CPU), then the charts are staged and the site swapped in."""
+    After a full build (or when there is no output yet) the site is staged beside
+    `output` in hard links (a full disk fails here, `output` untouched): its pages
+    while the pool draws the last charts (links are system calls, charts CPU), then
+    the charts; then it is swapped in at once (renameat2's exchange where there is
+    one). After an incremental build only the changed files are staged, then renamed
+    in. Signals wait until the output is whole again."""
     staging: Path | None = None
     try:
         written = 0
@@ -453,23 +459,6 @@ def _publish(target: Path, output: Path, report: Report, drawings: list[Drawing]
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def publish(site: Path, output: Path, full: bool = True) -> int:
-    """Put the finished site in place; runs only after everything succeeded.
-
-    After a full build (or when there is no output yet) the whole site is staged
-    beside `output` in hard links (a full disk fails here, `output` untouched),
-    then swapped in at once (renameat2's exchange where there is one). After an
-    incremental build only the changed files are staged, then renamed in. Signals
-    wait until the output is whole again."""
-    if output.is_dir() and not full:
-        return sync_dirs(site, output)
-    staging, written = stage_site(site, output)
-    try:
-        return written + swap_staged(site, staging, output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def stage_site(site: Path, output: Path, skip: Collection[str] = ()) -> tuple[Path, int]:

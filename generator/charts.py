@@ -617,14 +617,10 @@ def _text(
 ) -> None:
     """Plain text (never mathtext: a `$` in a title stays a dollar). `va` is
     "baseline" or "center_baseline" (`y` is the middle of the line's ascent)."""
-    from matplotlib.colors import to_rgba
-
     if va == "center_baseline":
         y += _ascent(bold) * size / 2
-    gc = _gc()
-    gc.set_foreground(to_rgba(color), isRGBA=True)
     page.renderer.draw_text(
-        gc, x, y, s, _font(size, bold), 0, ismath=False, mtext=_Anchor(page, x, y, ha)
+        _gc(color), x, y, s, _font(size, bold), 0, ismath=False, mtext=_Anchor(page, x, y, ha)
     )
 
 
