@@ -14,7 +14,6 @@ import hashlib
 import os
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,15 +32,17 @@ _NO_EXCHANGE = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 def write_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, then rename: readers and concurrent builds
     see either no file or the whole file. (System calls are counted: a build writes
-    thousands of files, and each call costs ~0.1 ms on small cloud disks.)"""
+    thousands of files, and each call costs ~0.1 ms on small cloud disks. The temp
+    name is this process's own, so no random names are tried; its mode is the
+    usual 0o666 less the umask, as any file the build writes.)"""
+    tmp = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd = os.open(tmp, _NEW_FILE, 0o666)
     except FileNotFoundError:  # the folder first, only when it is missing
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd = os.open(tmp, _NEW_FILE, 0o666)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(fd, 0o644)
+        with open(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -49,13 +50,33 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: Create or empty, write only (a leftover of a killed run with this pid is reused).
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
 def sync_file(path: Path, data: bytes) -> bool:
-    """Write `data` unless the file already holds it; atomic. True when written."""
+    """Write `data` unless the file already holds it. True when written.
+
+    An existing file is replaced atomically (`write_atomic`: the output may share
+    it by hard link). A missing one is created in place, one file instead of a temp
+    file and a rename: nobody shares a file that does not exist yet, and a build
+    killed half-way leaves a short file that the next build's comparison rewrites
+    (this is for the build's own folders, not for shared caches)."""
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
-        pass
+        try:
+            handle = open(path, "xb")  # noqa: SIM115
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "xb")  # noqa: SIM115
+        except FileExistsError:  # appeared meanwhile: replace it whole
+            write_atomic(path, data)
+            return True
+        with handle:
+            handle.write(data)
+        return True
     write_atomic(path, data)
     return True
 

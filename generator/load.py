@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import pickle
 import re
+import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,14 @@ def load_content(root: Path, cache: Path | None = None) -> Result:
     `cache`: a folder where each story file's parse and validation is kept, keyed by
     its bytes and name, so unchanged files are not parsed again (builds, checks)."""
     store = ParseCache(cache) if cache is not None else None
+    try:
+        return _load(root, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _load(root: Path, store: ParseCache | None) -> Result:
     files = content_files(root)
     problems: list[Problem] = list(files.problems)
     outlets: dict[str, Outlet] = {}
@@ -453,32 +462,79 @@ def _moved(problems: Iterable[Problem], path: Path) -> list[Problem]:
 
 
 class ParseCache:
-    """Parsed, validated story files on disk, one pickle per content hash.
+    """Parsed, validated files kept between runs: one SQLite file, one row per
+    content hash (a pickle).
 
-    Entries are immutable and written atomically, so concurrent builds can share
-    the folder. The key includes this package's source, so a change to the model or
-    the rules never reads a stale entry."""
+    One file, not one per story: a cold build of 1,000 stories would otherwise
+    create 1,000 files and 256 folders, each a costly system call on small cloud
+    disks. SQLite lets concurrent builds share it (WAL: readers never wait for a
+    writer); new rows are written in one transaction per `BATCH`. The key includes
+    this package's source, so a change to the model or the rules never reads a
+    stale entry. It is a cache: a file it cannot open or read is a miss, never an
+    error (an unreadable file is replaced once)."""
+
+    BATCH = 500
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder / f"stories-{_CODE_VERSION}"
+        self.path = folder / f"stories-{_CODE_VERSION}.sqlite"
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, bytes]] = []
+        with suppress(sqlite3.Error, OSError):
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return _connect(self.path)
+        except sqlite3.DatabaseError:  # not a database (a torn or foreign file): anew
+            self.path.unlink(missing_ok=True)
+            return _connect(self.path)
 
     def key(self, name: str, raw: bytes) -> str:
         return hashlib.sha256(name.encode() + b"\0" + raw).hexdigest()
 
     def get(self, key: str) -> Any:
+        if self._db is None:
+            return None
         try:
-            with open(self.folder / key[:2] / key, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+            row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            return None if row is None else pickle.loads(row[0])
+        except (sqlite3.Error, pickle.PickleError, EOFError, AttributeError, ImportError,
+                TypeError, ValueError, IndexError):
             return None
 
     def put(self, key: str, entry: Any) -> None:
-        target = self.folder / key[:2] / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{key}.{os.getpid()}")
-        with open(tmp, "wb") as handle:
-            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, target)
+        if self._db is not None:
+            self._pending.append((key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)))
+            if len(self._pending) >= self.BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if self._db is not None and pending:
+            with suppress(sqlite3.Error), self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO entries (key, value) VALUES (?, ?)", pending
+                )
+
+    def close(self) -> None:
+        self.flush()
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # a cache: a lost last batch is a miss
+        db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
+    except BaseException:
+        db.close()
+        raise
+    db.isolation_level = ""  # `with db:` is a transaction
+    return db
 
 
 #: The code a cached entry comes from: parsing and validation only, so an edit to

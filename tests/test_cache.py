@@ -58,9 +58,44 @@ def test_a_cached_problem_names_the_file_it_came_from(tmp_path: Path) -> None:
 def test_a_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     cache = ParseCache(tmp_path / "cache")
     key = cache.key("a.yaml", b"x")
-    (cache.folder / key[:2]).mkdir(parents=True)
-    (cache.folder / key[:2] / key).write_bytes(b"not a pickle")
-    assert cache.get(key) is None
+    cache._pending.append((key, b"not a pickle"))
+    cache.close()
+    assert ParseCache(tmp_path / "cache").get(key) is None
+
+
+def test_entries_are_kept_in_one_file_between_runs(tmp_path: Path) -> None:
+    """One SQLite file, not a file per story (each file costs system calls)."""
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY, "b": STORY})
+    load_content(root, tmp_path / "cache")
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".sqlite", ".sqlite-wal", ".sqlite-shm"}
+    cache = ParseCache(tmp_path / "cache")
+    for name in ("a.yaml", "b.yaml", "outlets.yaml"):
+        raw = (root / ("stories" if name != "outlets.yaml" else "") / name).read_bytes()
+        assert cache.get(cache.key(name, raw)) is not None, name
+    cache.close()
+
+
+def test_a_file_that_is_not_a_database_is_replaced(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / "cache")
+    cache.close()
+    cache.path.write_bytes(b"torn " * 1000)
+    for name in (".sqlite-wal", ".sqlite-shm"):
+        cache.path.with_suffix(name).unlink(missing_ok=True)
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY})
+    cold = load_content(root, tmp_path / "cache")
+    warm = load_content(root, tmp_path / "cache")
+    assert cold.content and warm.content and warm.content.stories == cold.content.stories
+    again = ParseCache(tmp_path / "cache")
+    assert again.get(again.key("a.yaml", (root / "stories" / "a.yaml").read_bytes()))
+    again.close()
+
+
+def test_an_unusable_cache_folder_only_costs_the_cache(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file where the folder should be", encoding="utf-8")
+    root = write_content(tmp_path / "c", OUTLETS, {"a": STORY})
+    result = load_content(root, tmp_path / "cache")
+    assert result.content and [s.slug for s in result.content.stories] == ["a"]
 
 
 def test_the_cache_key_covers_every_module_load_reads_with() -> None:
