@@ -533,7 +533,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
-    db.isolation_level = ""  # `with db:` is a transaction
+    db.isolation_level = "DEFERRED"  # `with db:` is a transaction
     return db
 
 
