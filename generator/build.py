@@ -1,10 +1,10 @@
 """The phases in order: load → figures → render → Pelican → search index → publish.
 
-Nothing is written before every file validated. Pelican writes into the work
-folder; the search index is added there; only then is the finished site staged
-beside `output/` and swapped in, in one step no signal interrupts. Whatever fails
-(content, Pelican, a chart, Pagefind, the disk) is a `BuildFailed` with one line of
-reason, and `output/` stays as it was.
+Nothing is written before every file validated. A full build renders the whole
+site into a hidden folder beside `output/` and swaps it in, in one step no signal
+interrupts; an incremental build renders only the changed pages into the work
+folder and renames those in. Whatever fails (content, Pelican, a chart, Pagefind,
+the disk) is a `BuildFailed` with one line of reason, and `output/` stays as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from . import api, incremental
 from .charts import (
     ChartError,
+    ChartSpec,
     Drawing,
     Palette,
     SocialCard,
@@ -39,11 +40,10 @@ from .figures import SiteFigures, Thresholds, site_figures
 from .files import (
     files_digest,
     link_or_copy,
-    link_tree,
     recover,
     sibling,
     swap_in,
-    sync_dirs,
+    sync_changes,
     sync_tree,
     uninterrupted,
 )
@@ -52,9 +52,10 @@ from .problems import Problem
 from .render import Rendered, Summaries, page_sources, read_memo, story_sources, write_memo
 
 PROJECT = Path(__file__).resolve().parent.parent
-#: The site's folders of charts and social cards: drawn while Pelican renders, so
-#: staged last.
+#: The site's folders of charts and social cards (drawn while Pelican renders).
 CHART_FOLDERS = ("charts", "cards")
+#: Folders of the work folder earlier versions kept a whole site in.
+_LEGACY_SITES = ("site", "site.new")
 
 
 class BuildFailed(Exception):
@@ -146,7 +147,7 @@ def os_reason(exc: OSError) -> str:
 def _build(options: Options, progress: Callable[[str], None]) -> Report:
     report = Report(progress=progress)
     recover(options.output)  # a build killed while publishing: its previous site back
-    if options.cache is None or not (options.work / "site").is_dir():
+    if options.cache is None or not (options.output / CHART_FOLDERS[0]).is_dir():
         warm_up()  # every chart will be drawn: the workers' imports overlap loading
     with report.phase("load"), gc_paused():
         result = load_content(options.content, options.cache)
@@ -175,51 +176,65 @@ def _build_steps(
     options: Options, content: Content, report: Report, drawings: list[Drawing]
 ) -> None:
     pagefind = pagefind_binary() if options.search else ""  # missing: fail before any work
-    source, site_dir = options.work / "content", options.work / "site"
-    recover(site_dir)
+    source, output = options.work / "content", options.output
+    for legacy in _LEGACY_SITES:
+        shutil.rmtree(options.work / legacy, ignore_errors=True)
     source.mkdir(parents=True, exist_ok=True)
     settings = read_settings(options.settings, _overrides(options, source))
     with report.phase("figures"), gc_paused():
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
-    with report.phase("render"):
-        rendered = _rendered(options, content, site, settings)
-        current = incremental.manifest(
-            site, rendered.charts, rendered.related_limit, _inputs(options, content, settings)
-        )
-        manifest_path = options.work / "manifest.json"
-        previous = incremental.read_manifest(manifest_path) if site_dir.is_dir() else None
-        manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next time
-        if options.cache is None:
-            previous = None  # a cold build: everything
-        rendered = dataclasses.replace(
-            rendered,
-            selected=incremental.plan(previous, current, settings),
-            changed=incremental.changed(previous, current),
-        )
-        report.full = rendered.selected is None
-        # A full build renders into a fresh folder; an incremental one into the last site.
-        target = options.work / "site.new" if report.full else site_dir
-        if report.full:
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            unshare(target, settings.get("THEME_STATIC_DIR"))
-        # Charts first: the pool draws them while the Markdown is written.
-        drawings.append(start_story_charts(rendered.charts, settings, site_dir, target))
-        write_sources(content, site, source)
-    settings["OUTPUT_PATH"] = str(target)
-    settings["PARALLAX"] = rendered
-    with report.phase("pelican"):
-        run_pelican(settings)
-    if pagefind:  # story pages only, so while the last charts are drawn
-        with report.phase("search"):
-            index_search(target, pagefind)
-    report.written = publish(target, options.output, report, drawings)
-    if report.full:
-        shutil.rmtree(swap_in(target, site_dir), ignore_errors=True)
-    incremental.write_manifest(manifest_path, current)
+    with ExitStack() as scratch:
+        with report.phase("render"):
+            rendered = _rendered(options, content, site, settings)
+            current = incremental.manifest(
+                site, rendered.charts, rendered.related_limit,
+                _inputs(options, content, settings),
+            )
+            manifest_path = options.work / "manifest.json"
+            previous = incremental.read_manifest(manifest_path)
+            manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next
+            if options.cache is None or not incremental.made(previous, output):
+                previous = None  # a cold build, or the output is not the one it made
+            rendered = dataclasses.replace(
+                rendered,
+                selected=incremental.plan(previous, current, settings),
+                changed=incremental.changed(previous, current),
+            )
+            report.full = rendered.selected is None
+            target = _fresh_target(options, report.full)
+            # Removed at the end: a failed build's, or what publishing left of it.
+            scratch.callback(shutil.rmtree, target, ignore_errors=True)
+            # Charts first: the pool draws them while the Markdown is written.
+            drawing, gone = start_story_charts(rendered.charts, settings, output, target,
+                                               report.full)
+            drawings.append(drawing)
+            scratch.callback(drawing.cancel)  # (first: no worker writes into it then)
+            write_sources(content, site, source)
+        settings["OUTPUT_PATH"] = str(target)
+        settings["PARALLAX"] = rendered
+        with report.phase("pelican"):
+            run_pelican(settings)
+        if pagefind:  # story pages only, so while the last charts are drawn
+            with report.phase("search"):
+                if report.full:
+                    index_search(target, pagefind)
+                else:
+                    index_changed_search(site, target, output, options.work, pagefind)
+        report.written = publish(target, output, report, drawings, gone)
+    incremental.write_manifest(manifest_path, incremental.published(current, output))
     assert isinstance(rendered.summaries, Summaries)
     write_memo(_memo_path(options.work), rendered.summaries.current())
+
+
+def _fresh_target(options: Options, full: bool) -> Path:
+    """Where Pelican renders: for a full build a hidden folder beside the output (the
+    same file system, so it is swapped in by a rename), for an incremental one a
+    folder of the work folder that receives only the changed pages."""
+    target = sibling(options.output, "staging") if full else options.work / "changes"
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _rendered(
@@ -246,17 +261,6 @@ def write_sources(content: Content, site: SiteFigures, source: Path) -> None:
     for kind in CHART_FOLDERS:  # where charts were kept before they went to the site
         if (source / kind).is_dir():
             shutil.rmtree(source / kind)
-
-
-def unshare(site: Path, theme_static: str | None) -> None:
-    """Before Pelican renders into the last site, whose files the output shares by
-    hard link: remove the theme's files, which Pelican copies in place (pages are
-    written as new files by the plugin's writer); the output must never see a file
-    change, least of all when the build then fails."""
-    static = site / (theme_static or "theme")
-    for path in sorted(static.rglob("*")) if static.is_dir() else ():
-        if not path.is_dir():
-            path.unlink()
 
 
 def _memo_path(work: Path) -> Path:
@@ -334,39 +338,38 @@ def story_chart_specs(site: SiteFigures, settings: dict[str, Any]) -> dict[str, 
 
 
 def start_story_charts(
-    charts: Mapping[str, StoryCharts], settings: dict[str, Any], last: Path, target: Path
-) -> Drawing:
-    """Draw the charts the site lacks straight into it, in the background (the site
-    is where charts are kept: names are content hashes, so a file of that name is that
-    chart). A full build renders into a fresh folder: it takes the last site's charts
-    by hard link. Charts no story uses any more are removed."""
+    charts: Mapping[str, StoryCharts], settings: dict[str, Any], last: Path, target: Path,
+    full: bool = True,
+) -> tuple[Drawing, list[str]]:
+    """Draw the charts the last site (`last`, the output) lacks straight into
+    `target`, in the background; returns the drawing and the charts no story uses any
+    more (paths relative to the site). Names are content hashes, so a file of that
+    name is that chart: a full build takes the ones it needs by hard link, an
+    incremental one leaves them where they are."""
     colors = palette(settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
-    svgs = [spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)]
-    pngs = [c.card for c in charts.values()] if cards else []
-    charts_folder, cards_folder = (target / kind for kind in CHART_FOLDERS)
-    groups = ((svgs, charts_folder), (pngs, cards_folder))
-    for specs, folder in groups:
+    svgs: list[ChartSpec] = [
+        spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)
+    ]
+    pngs: list[ChartSpec] = [c.card for c in charts.values()] if cards else []
+    gone: list[str] = []
+    groups = []
+    for specs, kind in ((svgs, CHART_FOLDERS[0]), (pngs, CHART_FOLDERS[1])):
         wanted = {spec.filename for spec in specs}
-        _prune(folder, wanted)
-        if last != target:
-            _carry_over(last / folder.name, folder, wanted)
-    return start_drawing(groups, colors)
+        have = set(os.listdir(last / kind)) if (last / kind).is_dir() else set()
+        if full:
+            _carry_over(last / kind, target / kind, wanted & have)
+        else:
+            gone += [f"{kind}/{name}" for name in sorted(have - wanted)]
+            specs = [spec for spec in specs if spec.filename not in have]
+        groups.append((specs, target / kind))
+    return start_drawing(groups, colors), gone
 
 
-def _carry_over(previous: Path, folder: Path, wanted: set[str]) -> None:
-    if not previous.is_dir():
-        return
+def _carry_over(previous: Path, folder: Path, names: set[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for name in sorted(wanted.intersection(os.listdir(previous))):
+    for name in sorted(names):
         link_or_copy(previous / name, folder / name)
-
-
-def _prune(folder: Path, keep: set[str]) -> None:
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name not in keep:
-                path.unlink()
 
 
 class _Errors(logging.Handler):
@@ -401,18 +404,39 @@ def run_pelican(settings: dict[str, Any]) -> None:
         raise BuildFailed("Pelican failed: " + "; ".join(r.getMessage() for r in errors))
 
 
-def index_search(site: Path, pagefind: str) -> None:
-    """Pagefind indexes the pages that mark `data-pagefind-body` (story pages only)."""
+def index_search(site: Path, pagefind: str, bundle: Path | None = None) -> None:
+    """Pagefind indexes the pages that mark `data-pagefind-body` (story pages only),
+    into `bundle` (default: the site's `pagefind/`)."""
+    bundle = bundle or site / "pagefind"
     command = [
-        pagefind, "--site", str(site), "--silent",
+        pagefind, "--site", str(site), "--silent", "--output-path", str(bundle),
         "--glob", "stories/*/index.html",  # only story pages are searchable: read only them
     ]
-    shutil.rmtree(site / "pagefind", ignore_errors=True)  # no stale fragments
+    shutil.rmtree(bundle, ignore_errors=True)  # no stale fragments
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         said = "; ".join(line.strip() for line in (done.stdout + done.stderr).splitlines()
                          if line.strip())
         raise BuildFailed(f"search indexing failed (Pagefind exit {done.returncode}): {said}")
+
+
+def index_changed_search(site: SiteFigures, changes: Path, output: Path, work: Path,
+                         pagefind: str) -> None:
+    """Pagefind has no incremental mode: after an incremental build it indexes every
+    story page again, from a folder of hard links to the pages as they will be (the
+    changed ones from `changes`, the others from the output), into
+    `changes/pagefind`."""
+    view = work / "search"
+    shutil.rmtree(view, ignore_errors=True)
+    try:
+        for figures in site.stories:
+            page = Path("stories") / figures.slug / "index.html"
+            found = changes / page if (changes / page).is_file() else output / page
+            (view / page).parent.mkdir(parents=True)
+            link_or_copy(found, view / page)
+        index_search(view, pagefind, changes / "pagefind")
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
 def pagefind_binary() -> str:
@@ -433,51 +457,24 @@ def pagefind_binary() -> str:
     return str(found)
 
 
-def publish(target: Path, output: Path, report: Report, drawings: list[Drawing]) -> int:
-    """Put the finished site in place, waiting for the charts on the way; nothing
-    before this touches `output`.
+def publish(target: Path, output: Path, report: Report, drawings: list[Drawing],
+            gone: Collection[str] = ()) -> int:
+    """Put the finished site in place once the charts are drawn; nothing before
+    this touches `output`. Returns the files of the output that changed.
 
-    After a full build (or when there is no output yet) the site is staged beside
-    `output` in hard links (a full disk fails here, `output` untouched): its pages
-    while the pool draws the last charts (links are system calls, charts CPU), then
-    the charts; then it is swapped in at once (renameat2's exchange where there is
-    one). After an incremental build only the changed files are staged, then renamed
-    in. Signals wait until the output is whole again."""
-    staging: Path | None = None
-    try:
-        written = 0
-        if report.full or not output.is_dir():
-            with report.phase("stage"):
-                staging, written = stage_site(target, output, skip=CHART_FOLDERS)
-        with report.phase("charts"):
-            for drawing in drawings:
-                drawing.wait()
-        with report.phase("publish"):
-            if staging is None:
-                return sync_dirs(target, output)
-            return written + swap_staged(target, staging, output, CHART_FOLDERS)
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def stage_site(site: Path, output: Path, skip: Collection[str] = ()) -> tuple[Path, int]:
-    """The site in hard links beside `output` (its top-level folders in `skip` left
-    for `swap_staged`); the staging folder and the files linked."""
-    staging = sibling(output, "staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        return staging, link_tree(site, staging, skip=skip)
-    except BaseException:  # a full disk half-way: nothing left beside the output
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def swap_staged(site: Path, staging: Path, output: Path, late: Collection[str] = ()) -> int:
-    """The `late` folders staged too, then the staging folder swapped in for `output`
-    (signals held); the files linked here."""
-    written = sum(link_tree(site / name, staging / name) for name in late
-                  if (site / name).is_dir())
-    with uninterrupted():
-        shutil.rmtree(swap_in(staging, output), ignore_errors=True)
-    return written
+    A full build's folder lies beside `output` and is swapped in at once
+    (renameat2's exchange where there is one). An incremental build's changed files
+    are staged beside `output` in hard links (a full disk fails there, `output`
+    untouched), then renamed in, the `gone` charts removed and the search bundle
+    replaced. Signals wait until the output is whole again."""
+    with report.phase("charts"):
+        for drawing in drawings:
+            drawing.wait()
+    with report.phase("publish"):
+        if not report.full:
+            return sync_changes(target, output, gone, whole=("pagefind",))
+        written = sum(len(names) for _, _, names in os.walk(target))
+        with uninterrupted():
+            previous = swap_in(target, output)
+        shutil.rmtree(previous, ignore_errors=True)
+        return written

@@ -97,7 +97,6 @@ PHASES = {
     "render": "starting the charts, writing Markdown",
     "pelican": "rendering the pages",
     "search": "indexing the search",
-    "stage": "staging the site",
     "charts": "finishing the charts",
     "publish": "publishing",
 }

@@ -15,7 +15,7 @@ import os
 import shutil
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,20 +110,31 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
         shutil.copy2(source, target)
 
 
-def sync_dirs(source: Path, target: Path) -> int:
-    """Make `target` a mirror of `source`, touching only files that differ.
-
-    The changed files are first linked into a staging folder beside `target`: a
-    failure there (a full disk) leaves `target` untouched. Then, with signals held
-    back, each one is renamed in and the gone ones are removed. Publishing 10,000
-    files after one edit costs a scan and a few links. Returns files put in place."""
-    staging = sibling(target, "staging")
-    shutil.rmtree(staging, ignore_errors=True)
+def sync_changes(source: Path, target: Path, gone: Iterable[str] = (),
+                 whole: Iterable[str] = ()) -> int:
+    """Put into `target` the files of `source` (a partial site: what an incremental
+    build rendered) whose bytes differ from `target`'s, and remove `gone` (relative
+    paths); top-level folders in `whole` replace `target`'s whole. The new files are
+    first linked into a staging folder beside `target` (a full disk fails there,
+    `target` untouched); then, with signals held back, renamed in, and the gone ones
+    removed. Nothing else of `target` is read or touched. Returns files put in place."""
     target.mkdir(parents=True, exist_ok=True)
-    changes = _Changes()
-    _compare(str(source), str(target), "", changes)
+    changes = _Changes(gone=[rel for rel in gone if os.path.lexists(target / rel)])
+    replaced = set(whole)
+    for rel in sorted(replaced):
+        if (source / rel).is_dir():
+            if os.path.lexists(target / rel):
+                changes.gone.append(rel)
+            changes.folders.append(rel)
+    _differing(str(source), str(target), "", changes, skip=replaced)
+    return _apply(source, changes, target)
+
+
+def _apply(source: Path, changes: _Changes, target: Path) -> int:
     if changes.empty:
         return 0
+    staging = sibling(target, "staging")
+    shutil.rmtree(staging, ignore_errors=True)
     try:
         written = _stage(source, changes, staging)
         with uninterrupted():
@@ -146,26 +157,36 @@ class _Changes:
         return not (self.gone or self.folders or self.files)
 
 
-def _compare(source: str, target: str, rel: str, changes: _Changes) -> None:
-    wanted: set[str] = set()
+def _differing(source: str, target: str, rel: str, changes: _Changes,
+               skip: Collection[str] = ()) -> None:
+    """What of `source` differs from `target`, by bytes (the source's files are new
+    ones, so neither inode nor time tells); files only the target has are kept."""
     for entry in os.scandir(os.path.join(source, rel)):
-        wanted.add(entry.name)
         name = os.path.join(rel, entry.name)
+        if name in skip:
+            continue
         dst = os.path.join(target, name)
         if entry.is_dir(follow_symlinks=False):
             if os.path.isdir(dst) and not os.path.islink(dst):
-                _compare(source, target, name, changes)
+                _differing(source, target, name, changes)
                 continue
             if os.path.lexists(dst):
                 changes.gone.append(name)
             changes.folders.append(name)
-        elif not _same(entry.stat(), dst):
+        elif not _same_bytes(entry.path, dst):
             if os.path.isdir(dst) and not os.path.islink(dst):
                 changes.gone.append(name)
             changes.files.append(name)
-    for entry in os.scandir(os.path.join(target, rel)):
-        if entry.name not in wanted:
-            changes.gone.append(os.path.join(rel, entry.name))
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    try:
+        if os.path.getsize(a) != os.path.getsize(b) or os.path.isdir(b):
+            return False
+        with open(a, "rb") as one, open(b, "rb") as two:
+            return one.read() == two.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
 
 
 def _stage(source: Path, changes: _Changes, staging: Path) -> int:
@@ -186,17 +207,6 @@ def _commit(changes: _Changes, staging: Path, target: Path) -> None:
             path.unlink()
     for rel in (*changes.folders, *changes.files):
         os.replace(staging / rel, target / rel)
-
-
-def _same(a: os.stat_result, dst: str) -> bool:
-    """The same file (one inode), or a copy with the same size and time."""
-    try:
-        b = os.stat(dst)
-    except FileNotFoundError:
-        return False
-    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or (
-        a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-    )
 
 
 def link_tree(source: Path, target: Path, skip: Iterable[str] = ()) -> int:

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class Manifest:
     site: str
     pages: dict[str, str] = field(default_factory=dict)  # slug → page key
     topics: dict[str, list[str]] = field(default_factory=dict)  # slug → topic slugs
+    #: The output folder this build published: path, device, inode (see `made`).
+    output: list[Any] = field(default_factory=list)
 
 
 def digest(value: Any) -> str:
@@ -128,10 +130,30 @@ def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, An
     return frozenset(selected)
 
 
+def _identity(output: Path) -> list[Any]:
+    st = output.stat()
+    return [str(output), st.st_dev, st.st_ino]
+
+
+def published(value: Manifest, output: Path) -> Manifest:
+    """The manifest, with the output folder it was just published to."""
+    return replace(value, output=_identity(output))
+
+
+def made(previous: Manifest | None, output: Path) -> bool:
+    """Whether `output` is the very folder the last build published (not deleted,
+    replaced or another one): only then can a rebuild change just a few files of it."""
+    try:
+        return previous is not None and previous.output == _identity(output)
+    except OSError:
+        return False
+
+
 def read_manifest(path: Path) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(site=data["site"], pages=data["pages"], topics=data["topics"])
+        return Manifest(site=data["site"], pages=data["pages"], topics=data["topics"],
+                        output=list(data.get("output", [])))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -8,6 +8,7 @@ output in one rename, with the search index already in it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from pathlib import Path
@@ -195,7 +196,7 @@ def test_progress_hears_every_phase_in_order(tmp_path: Path) -> None:
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     heard: list[str] = []
     build(options(tmp_path, content), heard.append)
-    assert heard == ["load", "figures", "render", "pelican", "search", "stage", "charts", "publish"]
+    assert heard == ["load", "figures", "render", "pelican", "search", "charts", "publish"]
 
 
 def test_timings_name_each_phase_through_the_cli(tmp_path: Path) -> None:
@@ -236,24 +237,24 @@ def test_a_full_build_replaces_the_output_in_one_step(
     assert leftovers(tmp_path) == []
 
 
-def test_an_incremental_build_links_in_only_what_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import generator.build as build_module
-
+def test_an_incremental_build_links_in_only_what_changed(tmp_path: Path) -> None:
+    """It renders the changed pages into the work folder and renames in those whose
+    bytes differ (with a new search bundle): every other file keeps its inode."""
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     opts = options(tmp_path, content, cache=tmp_path / "cache")
     build(opts)
+    out = tmp_path / "out"
+    before = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
     story = content / "stories" / "talks.yaml"
     story.write_text(story.read_text("utf-8").replace("Nothing was agreed.", "No deal."), "utf-8")
-    swaps: list[str] = []
-    monkeypatch.setattr(build_module.shutil, "rmtree",
-                        lambda path, **_: swaps.append(str(path)))
     report = build(opts)
-    swaps = [p for p in swaps if ".out.staging-" not in p]  # the changed files' staging
-    assert not report.full and swaps == [str(tmp_path / "work" / "site" / "pagefind")]
-    assert 0 < report.written < 20
-    assert "No deal." in (tmp_path / "out" / "stories" / "talks" / "index.html").read_text("utf-8")
+    assert not report.full and 0 < report.written < 40  # pages, feeds, the search bundle
+    after = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    changed = sorted(p.relative_to(out).as_posix() for p in after if before.get(p) != after[p])
+    assert "stories/talks/index.html" in changed and "index.html" not in changed
+    assert {c.split("/")[0] for c in changed} <= {"stories", "pagefind", "feeds", "api"}
+    assert "No deal." in (out / "stories" / "talks" / "index.html").read_text("utf-8")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "work" / "changes").exists()
 
 
 def test_two_builds_at_once_share_work_and_cache_safely(tmp_path: Path) -> None:
@@ -281,14 +282,14 @@ def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Charts live in the site (named by content): a full build renders into a fresh
-    folder and hard-links the charts the last site has; only new ones are drawn, and
+    folder and hard-links the charts the output has; only new ones are drawn, and
     ones no story uses are gone."""
     import generator.charts as charts_module
 
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
     build(opts)
-    site = tmp_path / "work" / "site"
+    site = tmp_path / "out"
     before = {p.relative_to(site): p.stat().st_ino for p in site.glob("c*s/*")}
     assert {p.parts[0] for p in before} == {"charts", "cards"}
     stale = site / "charts" / "bias-0000000000000000.svg"
@@ -301,7 +302,34 @@ def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
     assert report.full and drawn == []
     after = {p.relative_to(site): p.stat().st_ino for p in site.glob("c*s/*")}
     assert after == before  # the same files, linked, not drawn again; the stale one gone
-    assert not (tmp_path / "out" / "charts" / stale.name).exists()
+
+
+def test_an_incremental_build_draws_only_new_charts_and_removes_unused_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.charts as charts_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
+    build(opts)
+    charts = tmp_path / "out" / "charts"
+    first = set(os.listdir(charts))
+    story = content / "stories" / "talks.yaml"
+    # A new day of coverage: the timeline chart changes, the others stay.
+    story.write_text(story.read_text("utf-8").replace("2025-05-16T", "2025-05-17T", 1), "utf-8")
+    drawn: list[str] = []
+    real = charts_module._write_one
+
+    def write_one(spec: object, folder: Path) -> Path:
+        drawn.append(spec.filename)  # type: ignore[attr-defined]
+        return real(spec, folder)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts_module, "_write_one", write_one)
+    report = build(opts)
+    now = set(os.listdir(charts))
+    assert not report.full
+    assert drawn and set(drawn) == now - first  # only what the output lacked
+    assert first - now and all(name.startswith("timeline-") for name in first - now)
 
 
 def test_a_temp_folder_too_deep_for_worker_sockets_still_builds(tmp_path: Path) -> None:
@@ -320,26 +348,26 @@ def test_a_temp_folder_too_deep_for_worker_sockets_still_builds(tmp_path: Path) 
     assert all(p.read_bytes().startswith(b"<?xml") for p in charts)
 
 
-def test_a_full_build_stages_its_pages_while_the_last_charts_are_drawn(
+def test_a_full_build_renders_beside_the_output_while_the_charts_are_drawn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Staging is system calls, drawing is CPU: the pages are linked beside the output
-    before the build waits for the charts, which are staged after."""
+    """The new site is rendered in a hidden folder beside the output (one file
+    system: it goes in by a rename, no copy); when the build waits for the charts its
+    pages are already there."""
     import generator.build as build_module
 
     content = write_content(tmp_path / "content", stories={"talks": STORY})
-    seen: list[tuple[bool, bool]] = []
+    seen: list[bool] = []
     real = build_module.Drawing.wait
 
     def wait(self: build_module.Drawing) -> list[Path]:
         staged = list(tmp_path.glob(".out.staging-*"))
         assert len(staged) == 1
-        page = staged[0] / "stories" / "talks" / "index.html"
-        seen.append((page.is_file(), (staged[0] / "charts").exists()))
+        seen.append((staged[0] / "stories" / "talks" / "index.html").is_file())
         return real(self)
 
     monkeypatch.setattr(build_module.Drawing, "wait", wait)
     report = build(options(tmp_path, content, search=False))
-    assert report.full and seen == [(True, False)]
+    assert report.full and seen == [True]
     assert {p.parent.name for p in (tmp_path / "out").glob("c*s/*")} == {"charts", "cards"}
     assert leftovers(tmp_path) == []

@@ -260,9 +260,9 @@ def _edit(site: Site) -> Callable[[], None]:
 def test_disk_full_while_pelican_writes(
     site: Site, monkeypatch: pytest.MonkeyPatch, incremental: bool
 ) -> None:
-    """ENOSPC from every new file opened while Pelican runs (the pages, the API).
-    An incremental build renders into the folder whose files the output shares by
-    hard link: not one of them may change, not even for a moment."""
+    """ENOSPC from every new file opened while Pelican runs (the pages, the API),
+    in a full build (beside the output) and an incremental one (in the work folder):
+    the output does not change, and nothing is left beside it."""
     before = State.of(site)
     undo = _edit(site) if incremental else lambda: None
     real_run = build_module.run_pelican
@@ -297,12 +297,15 @@ def _links_fail_in(monkeypatch: pytest.MonkeyPatch, folder: str, after: int) -> 
     return made
 
 
-def test_disk_full_while_staging_a_full_build(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_while_a_full_build_links_the_last_charts(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build beside the output takes the last site's charts by hard link."""
     before = State.of(site)
     made = _links_fail_in(monkeypatch, ".out.staging-", after=10)
     with pytest.raises(BuildFailed, match=r"^No space left on device \(ENOSPC\): .*\.out\.staging"):
         build(site.options(cache=None))
-    assert len(made) == 10  # it failed half-way through staging
+    assert len(made) == 10  # it failed half-way through the charts
     assert State.of(site) == before
     monkeypatch.undo()
     assert_builds_again(site, before)
@@ -348,18 +351,9 @@ def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> 
         time.sleep(0.02)
 
 
-def _chart_files(content: Path) -> set[str]:
-    """The file names of every chart and card the site of `content` shows."""
-    from generator.build import read_settings, story_chart_specs, thresholds
-    from generator.figures import site_figures
-    from generator.load import load_content
-
-    loaded = load_content(content).content
-    assert loaded is not None
-    settings = read_settings(PROJECT / "pelicanconf.py", {})
-    figures = site_figures(loaded.stories, loaded.outlets, thresholds(settings))
-    return {spec.filename for charts in story_chart_specs(figures, settings).values()
-            for spec in charts.all()}
+def _staged(root: Path, folder: str) -> Path | None:
+    """The full build's site beside the output `root/out`, once it has `folder`."""
+    return next((p for p in root.glob(".out.staging-*") if (p / folder).is_dir()), None)
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
@@ -381,8 +375,9 @@ def test_an_interrupt_mid_build(
     run = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, env={**os.environ, mark: "1"})
     try:
-        _wait_for(lambda: (work / "site.new" / "stories").is_dir() or run.poll() is not None,
+        _wait_for(lambda: _staged(site.root, "stories") is not None or run.poll() is not None,
                   "Pelican")
+        staging = _staged(site.root, "stories")
         assert run.poll() is None, "the build ended before it could be interrupted"
         assert len(_marked(mark)) > 2  # the build, the fork server, chart workers
         run.send_signal(signum)
@@ -393,9 +388,7 @@ def test_an_interrupt_mid_build(
     name = signal.Signals(signum).name
     assert err.splitlines() == [f"parallax: build interrupted ({name})"]
     _wait_for(lambda: not _marked(mark), "the build's processes to end", seconds=10)
-    drawn = {p.name for kind in ("charts", "cards") for p in (work / "site.new" / kind).glob("*")}
-    assert (work / "site.new" / "charts").is_dir()  # drawing had begun
-    assert not _chart_files(big) <= drawn  # the pool was stopped, not waited for
+    assert staging is not None and not staging.exists()  # the half-built site removed
     assert State.of(site) == before
     with open(work / ".lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released: no wait
@@ -424,7 +417,7 @@ def test_an_interrupt_as_the_chart_workers_start_prints_one_line(
                                stderr=subprocess.PIPE, text=True, env={**os.environ, mark: "1"})
         try:
             # (the lambdas run within the iteration: each sees its own build)
-            _wait_for(lambda: (work / "site.new" / "charts").is_dir()  # noqa: B023
+            _wait_for(lambda: _staged(tmp_path, "charts") is not None
                       or run.poll() is not None, "the charts to start")  # noqa: B023
             time.sleep(0.003 * trial)
             run.send_signal(signum)
@@ -473,11 +466,11 @@ def _signalled_before(
 
 
 @pytest.mark.usefixtures("sigterm_raises")
-def test_an_interrupt_while_staging_stops_before_the_output_changes(
+def test_an_interrupt_before_publishing_leaves_the_output_and_nothing_beside_it(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = State.of(site)
-    _signalled_before(monkeypatch, build_module, "link_tree", site.root / "work" / "site.new")
+    _signalled_before(monkeypatch, build_module, "publish", site.output)
     with pytest.raises(_Stop):
         build(site.options(cache=None))
     assert State.of(site) == before

@@ -11,7 +11,7 @@ import pytest
 from conftest import PROJECT, file_bytes
 
 from generator.build import Options, build
-from generator.files import sync_dirs
+from generator.files import sync_changes
 from generator.incremental import Manifest, plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
@@ -138,21 +138,33 @@ def test_a_theme_change_is_a_full_build(tmp_path: Path) -> None:
 # --- publishing --------------------------------------------------------------------------------
 
 
-def test_sync_links_new_files_removes_gone_ones_and_keeps_the_rest(tmp_path: Path) -> None:
-    source, target = tmp_path / "site", tmp_path / "out"
-    (source / "a").mkdir(parents=True)
-    (source / "a" / "keep.html").write_text("keep", "utf-8")
-    (source / "new.html").write_text("new", "utf-8")
-    (target / "a").mkdir(parents=True)
-    shutil.copy2(source / "a" / "keep.html", target / "a" / "keep.html")
-    (target / "gone.html").write_text("gone", "utf-8")
-    (target / "old").mkdir()
-    (target / "old" / "x.html").write_text("x", "utf-8")
-    kept = (target / "a" / "keep.html").stat().st_ino
-    assert sync_dirs(source, target) == 1
-    assert file_bytes(target) == {"a/keep.html": b"keep", "new.html": b"new"}
-    assert (target / "a" / "keep.html").stat().st_ino == kept  # same bytes: untouched
-    assert os.path.samefile(source / "new.html", target / "new.html")  # a link, not a copy
+def test_sync_changes_links_in_what_differs_and_removes_only_what_it_is_told(
+    tmp_path: Path,
+) -> None:
+    """An incremental build's folder holds only what it rendered: a file whose bytes
+    the output already has is left alone, a new or changed one is linked in, a file
+    the build did not render stays, `gone` is removed and `whole` folders replace
+    the output's."""
+    source, target = tmp_path / "changes", tmp_path / "out"
+    for rel, text in {"a/same.html": "same", "a/new.html": "new", "b/deep/c.html": "c",
+                      "changed.html": "v2", "pagefind/x.pf": "x2"}.items():
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(text, "utf-8")
+    for rel, text in {"a/same.html": "same", "changed.html": "v1", "kept.html": "kept",
+                      "charts/old.svg": "old", "pagefind/stale.pf": "s"}.items():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text(text, "utf-8")
+    same = (target / "a" / "same.html").stat().st_ino
+    written = sync_changes(source, target, gone=["charts/old.svg", "charts/never.svg"],
+                           whole=["pagefind"])
+    assert written == 4  # a/new.html, b/deep/c.html, changed.html, pagefind/x.pf
+    assert file_bytes(target) == {
+        "a/same.html": b"same", "a/new.html": b"new", "b/deep/c.html": b"c",
+        "changed.html": b"v2", "kept.html": b"kept", "pagefind/x.pf": b"x2",
+    }
+    assert (target / "a" / "same.html").stat().st_ino == same  # same bytes: untouched
+    assert os.path.samefile(source / "changed.html", target / "changed.html")  # a link
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_every_kind_of_edit_rebuilds_to_what_a_cold_build_gives(tmp_path: Path) -> None:
