@@ -25,6 +25,7 @@ from pelican.urlwrappers import Tag
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from .files import sync_file
+from .helpers import TEMPLATE_GLOBALS, url_helpers
 from .render import Rendered, robots_txt, sitemap_xml
 from .sanitize import clean_page, clean_story
 
@@ -65,7 +66,9 @@ def attach_stories(generator: ArticlesGenerator) -> None:
 
 
 def add_template_globals(generator: Generator) -> None:
-    """`once(macro, ...)` in every template: fragments rendered once per build."""
+    """The Python helpers (dates, counts, labels, URLs) in every template, and
+    `once(macro, ...)`: fragments rendered once per build."""
+    generator.env.globals.update(TEMPLATE_GLOBALS, **url_helpers(generator.settings))
     rendered = generator.settings.get("PARALLAX")
     if isinstance(rendered, Rendered):
         generator.env.globals["once"] = rendered.once
