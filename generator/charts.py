@@ -1030,6 +1030,7 @@ class _CardInks:
         assert len(index) <= 256
         self.colours = tuple(index)
         self._levels: dict[tuple[str, str], bytes] = {}
+        self._labels: dict[tuple[Any, ...], tuple[Any, tuple[int, int]]] = {}
 
     @staticmethod
     @cache
@@ -1048,16 +1049,35 @@ class _CardInks:
 
     def text(self, image: Any, xy: tuple[float, float], text: str, font: Any, front: str,
              back: str, anchor: str) -> None:
-        """`text` in `front` over the flat `back` it lies on: its anti-aliased mask
-        (placed as Pillow places text) mapped to the blends of the two."""
-        from PIL import Image, ImageDraw
+        """`text` in `front` over the flat `back` it lies on: its anti-aliased mask,
+        placed as `ImageDraw.text` places it, mapped to the blends of the two."""
+        inked, (dx, dy) = self._inked(text, font, front, back, anchor, xy)
+        if inked is not None:
+            image.paste(inked, (int(xy[0]) + dx, int(xy[1]) + dy))
 
-        left, top, right, bottom = font.getbbox(text, anchor=anchor)
-        x0, y0 = math.floor(xy[0] + left) - 1, math.floor(xy[1] + top) - 1
-        x1, y1 = math.ceil(xy[0] + right) + 1, math.ceil(xy[1] + bottom) + 1
-        mask = Image.new("L", (x1 - x0, y1 - y0), 0)
-        ImageDraw.Draw(mask).text((xy[0] - x0, xy[1] - y0), text, font=font, fill=255,
-                                  anchor=anchor)
+    def label(self, image: Any, xy: tuple[int, int], text: str, font: Any, front: str,
+              back: str, anchor: str) -> None:
+        """`text` at a whole-pixel point, drawn once per process: the bar's labels
+        (`Left 33%`) come back card after card."""
+        key = (text, id(font), front, back, anchor)
+        drawn = self._labels.get(key)
+        if drawn is None:
+            drawn = self._labels[key] = self._inked(text, font, front, back, anchor, (0, 0))
+        inked, (dx, dy) = drawn
+        if inked is not None:
+            image.paste(inked, (xy[0] + dx, xy[1] + dy))
+
+    def _inked(self, text: str, font: Any, front: str, back: str, anchor: str,
+               xy: tuple[float, float]) -> tuple[Any, tuple[int, int]]:
+        """The mask of `text` as Pillow renders it at `xy`'s fraction of a pixel,
+        mapped to palette indices; and its offset from the whole-pixel point."""
+        from PIL import Image
+
+        start = (math.modf(xy[0])[0], math.modf(xy[1])[0])
+        core, offset = font.getmask2(text, "L", anchor=anchor, start=start)
+        if not (core.size[0] and core.size[1]):
+            return None, offset
+        mask = Image.Image()._new(core)  # Pillow's own wrapping of a core image
         levels = self._levels.get((front, back))
         if levels is None:
             steps = self.ramps[(front, back)]
@@ -1065,8 +1085,7 @@ class _CardInks:
             self._levels[(front, back)] = levels
         # bytes.translate, not Image.point: point() rounds its 256 levels in Python
         # on every call (a quarter of a millisecond a card).
-        inked = Image.frombytes("L", mask.size, mask.tobytes().translate(levels))
-        image.paste(inked, (x0, y0))
+        return Image.frombytes("L", mask.size, mask.tobytes().translate(levels)), offset
 
 
 @cache
@@ -1114,8 +1133,8 @@ def _pil_segments(
         )
         for label in (f"{SIDE_NAMES[i]} {percents[i]}%", f"{percents[i]}%"):
             if font.getlength(label) + 28 <= end - start:
-                inks.text(image, ((start + end) / 2, (y0 + y1) / 2), label, font,
-                          _ink(colours[i]), colours[i], "mm")
+                inks.label(image, (round((start + end) / 2), (y0 + y1) // 2), label, font,
+                           _ink(colours[i]), colours[i], "mm")
                 break
         start += w
 

@@ -296,6 +296,33 @@ def test_card_colours_are_the_palette_and_its_blends() -> None:
         assert ImageColor.getrgb(charts._CARD_PAPER) in used  # exact, not a near colour
 
 
+def test_card_text_lies_where_pillow_draws_it_and_labels_are_drawn_once() -> None:
+    """Card text is Pillow's own mask mapped to the palette's blends: the same pixels
+    as `ImageDraw.text` (at a fraction of a pixel too); a bar label, kept per process,
+    pastes the very pixels `text` draws at that whole-pixel point."""
+    from PIL import ImageDraw
+
+    inks = charts._CardInks.of(DEFAULT_PALETTE)
+    font = charts._pil_font(28, True)
+    front, back = charts._ink(DEFAULT_PALETTE.left), DEFAULT_PALETTE.left
+    levels = bytes(inks.ramps[(front, back)][round(v * charts._BLEND_STEPS / 255)]
+                   for v in range(256))
+    base = inks.index(back)
+    for xy in ((300.0, 40.0), (300.5, 40.25), (301.75, 39.5)):
+        drawn = Image.new("P", (600, 80), base)
+        inks.text(drawn, xy, "Left 33%", font, front, back, "mm")
+        mask = Image.new("L", (600, 80), 0)
+        ImageDraw.Draw(mask).text(xy, "Left 33%", font=font, fill=255, anchor="mm")
+        assert drawn.tobytes() == mask.tobytes().translate(levels), xy
+    once, twice = (Image.new("P", (600, 80), base) for _ in range(2))
+    inks.label(once, (300, 40), "Left 33%", font, front, back, "mm")
+    inks.label(twice, (300, 40), "Left 33%", font, front, back, "mm")
+    plain = Image.new("P", (600, 80), base)
+    inks.text(plain, (300, 40), "Left 33%", font, front, back, "mm")
+    assert once.tobytes() == twice.tobytes() == plain.tobytes() != Image.new("P", (600, 80),
+                                                                            base).tobytes()
+
+
 def test_a_new_drawing_is_a_new_file_name(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chart files are named by content, the drawing code's version included: a kept
     `build/` never serves the old look under the same name."""
