@@ -36,7 +36,7 @@ from .charts import (
     story_charts,
     warm_up,
 )
-from .figures import SiteFigures, Thresholds, site_figures
+from .figures import SiteFigures, Thresholds, site_figures, story_figures
 from .files import (
     files_digest,
     link_or_copy,
@@ -48,6 +48,7 @@ from .files import (
     uninterrupted,
 )
 from .load import Content, load_content
+from .model import Outlet, Story
 from .problems import Problem
 from .render import Rendered, Summaries, page_sources, read_memo, story_sources, write_memo
 
@@ -147,46 +148,84 @@ def os_reason(exc: OSError) -> str:
 def _build(options: Options, progress: Callable[[str], None]) -> Report:
     report = Report(progress=progress)
     recover(options.output)  # a build killed while publishing: its previous site back
-    if options.cache is None or not (options.output / CHART_FOLDERS[0]).is_dir():
-        warm_up()  # every chart will be drawn: the workers' imports overlap loading
-    with report.phase("load"), gc_paused():
-        result = load_content(options.content, options.cache)
-    if result.content is None:
-        raise BuildFailed("content has errors; nothing was built", tuple(result.errors))
-    content: Content = result.content
-    report.warnings = tuple(result.warnings)
-
-    with work_lock(options.work):
-        _build_locked(options, content, report)
+    pagefind = pagefind_binary() if options.search else ""  # missing: fail before any work
+    settings = read_settings(options.settings, _overrides(options))
+    early = _Early.start(options, settings)
+    try:
+        with report.phase("load"), gc_paused():
+            result = load_content(options.content, options.cache,
+                                  early.on_story if early else None)
+        if result.content is None:
+            raise BuildFailed("content has errors; nothing was built", tuple(result.errors))
+        content: Content = result.content
+        report.warnings = tuple(result.warnings)
+        with work_lock(options.work):
+            _build_steps(options, content, report, settings, pagefind, early)
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
     return report
 
 
-def _build_locked(options: Options, content: Content, report: Report) -> None:
-    """The build after validation; charts still drawing when it fails are stopped."""
-    drawings: list[Drawing] = []
-    try:
-        _build_steps(options, content, report, drawings)
-    except BaseException:
-        for drawing in drawings:
-            drawing.cancel()
-        raise
+class _Early:
+    """A cold build's charts (the output has none), drawn while the content loads:
+    each story's as soon as it is read and valid, into the new site beside the
+    output (nothing is published before every file is valid; a failed build
+    removes that folder). Drawing is the build's other half of work; started after
+    loading, it would end long after Pelican."""
+
+    def __init__(self, target: Path, settings: dict[str, Any]) -> None:
+        self.target, self.rule, self.colors = target, thresholds(settings), palette(settings)
+        self.cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
+        self.drawing = Drawing(os.cpu_count() or 1, self.colors)
+        self.charts: dict[str, StoryCharts] = {}
+
+    @classmethod
+    def start(cls, options: Options, settings: dict[str, Any]) -> _Early | None:
+        if (options.output / CHART_FOLDERS[0]).is_dir():
+            if options.cache is None:
+                warm_up()  # a full build: charts not in the output yet are drawn
+            return None
+        warm_up()  # every chart will be drawn: the workers' imports overlap loading
+        target = sibling(options.output, "staging")
+        shutil.rmtree(target, ignore_errors=True)
+        for kind in CHART_FOLDERS:
+            (target / kind).mkdir(parents=True)
+        return cls(target, settings)
+
+    def on_story(self, story: Story, outlets: Mapping[str, Outlet]) -> None:
+        if story.draft:
+            return  # never published, nor its charts
+        charts = story_charts(story_figures(story, outlets, self.rule), self.colors)
+        assert story.slug is not None  # (load tells of stories with a slug only)
+        self.charts[story.slug] = charts
+        svgs = [spec for spec in charts.all() if not isinstance(spec, SocialCard)]
+        self.drawing.add(svgs, self.target / CHART_FOLDERS[0])
+        if self.cards:
+            self.drawing.add([charts.card], self.target / CHART_FOLDERS[1])
+
+    def discard(self) -> None:
+        self.drawing.cancel()
+        shutil.rmtree(self.target, ignore_errors=True)
 
 
 def _build_steps(
-    options: Options, content: Content, report: Report, drawings: list[Drawing]
+    options: Options, content: Content, report: Report, settings: dict[str, Any],
+    pagefind: str, early: _Early | None,
 ) -> None:
-    pagefind = pagefind_binary() if options.search else ""  # missing: fail before any work
     source, output = options.work / "content", options.output
     for legacy in _LEGACY_SITES:
         shutil.rmtree(options.work / legacy, ignore_errors=True)
     source.mkdir(parents=True, exist_ok=True)
-    settings = read_settings(options.settings, _overrides(options, source))
+    settings["PATH"] = str(source)
     with report.phase("figures"), gc_paused():
         site = site_figures(content.stories, content.outlets, thresholds(settings))
         report.stories = len(site.stories)
     with ExitStack() as scratch:
         with report.phase("render"):
-            rendered = _rendered(options, content, site, settings)
+            rendered = _rendered(options, content, site, settings,
+                                 early.charts if early else {})
             current = incremental.manifest(
                 site, rendered.charts, rendered.related_limit,
                 _inputs(options, content, settings),
@@ -194,7 +233,7 @@ def _build_steps(
             manifest_path = options.work / "manifest.json"
             previous = incremental.read_manifest(manifest_path)
             manifest_path.unlink(missing_ok=True)  # a failed build forces a full one next
-            if options.cache is None or not incremental.made(previous, output):
+            if options.cache is None or early or not incremental.made(previous, output):
                 previous = None  # a cold build, or the output is not the one it made
             rendered = dataclasses.replace(
                 rendered,
@@ -202,13 +241,12 @@ def _build_steps(
                 changed=incremental.changed(previous, current),
             )
             report.full = rendered.selected is None
-            target = _fresh_target(options, report.full)
+            target = early.target if early else _fresh_target(options, report.full)
             # Removed at the end: a failed build's, or what publishing left of it.
             scratch.callback(shutil.rmtree, target, ignore_errors=True)
             # Charts first: the pool draws them while the Markdown is written.
             drawing, gone = start_story_charts(rendered.charts, settings, output, target,
-                                               report.full)
-            drawings.append(drawing)
+                                               report.full, early.drawing if early else None)
             scratch.callback(drawing.cancel)  # (first: no worker writes into it then)
             write_sources(content, site, source)
         settings["OUTPUT_PATH"] = str(target)
@@ -221,7 +259,7 @@ def _build_steps(
                     index_search(target, pagefind)
                 else:
                     index_changed_search(site, target, output, options.work, pagefind)
-        report.written = publish(target, output, report, drawings, gone)
+        report.written = publish(target, output, report, drawing, gone)
     incremental.write_manifest(manifest_path, incremental.published(current, output))
     assert isinstance(rendered.summaries, Summaries)
     write_memo(_memo_path(options.work), rendered.summaries.current())
@@ -238,10 +276,11 @@ def _fresh_target(options: Options, full: bool) -> Path:
 
 
 def _rendered(
-    options: Options, content: Content, site: SiteFigures, settings: dict[str, Any]
+    options: Options, content: Content, site: SiteFigures, settings: dict[str, Any],
+    known: Mapping[str, StoryCharts],
 ) -> Rendered:
     """What Pelican's plugin will read: figures, chart specs, summaries (no drawing)."""
-    charts = story_chart_specs(site, settings)
+    charts = story_chart_specs(site, settings, known)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     return Rendered(
         site=site,
@@ -269,9 +308,11 @@ def _memo_path(work: Path) -> Path:
     return work / f"summaries-{incremental.code_digest()}.json"
 
 
-def _overrides(options: Options, source: Path) -> dict[str, Any]:
+def _overrides(options: Options) -> dict[str, Any]:
     return {
-        "PATH": str(source),
+        # Pelican wants an existing folder now; the build's Markdown folder is made
+        # (and set) once the content is valid: nothing is written before.
+        "PATH": str(options.settings.parent),
         "OUTPUT_PATH": str(options.work / "site"),
         "ARTICLE_PATHS": ["stories"],
         "PAGE_PATHS": ["pages"],
@@ -332,20 +373,26 @@ def palette(settings: dict[str, Any]) -> Palette:
     return Palette(**known)
 
 
-def story_chart_specs(site: SiteFigures, settings: dict[str, Any]) -> dict[str, StoryCharts]:
+def story_chart_specs(
+    site: SiteFigures, settings: dict[str, Any], known: Mapping[str, StoryCharts] | None = None
+) -> dict[str, StoryCharts]:
+    """Every story's chart specs; `known`: specs made already from the same story and
+    registry (charts depend on nothing else)."""
     colors = palette(settings)
-    return {s.slug: story_charts(s, colors) for s in site.stories}
+    known = known or {}
+    return {s.slug: known.get(s.slug) or story_charts(s, colors) for s in site.stories}
 
 
 def start_story_charts(
     charts: Mapping[str, StoryCharts], settings: dict[str, Any], last: Path, target: Path,
-    full: bool = True,
+    full: bool = True, drawing: Drawing | None = None,
 ) -> tuple[Drawing, list[str]]:
     """Draw the charts the last site (`last`, the output) lacks straight into
     `target`, in the background; returns the drawing and the charts no story uses any
     more (paths relative to the site). Names are content hashes, so a file of that
     name is that chart: a full build takes the ones it needs by hard link, an
-    incremental one leaves them where they are."""
+    incremental one leaves them where they are. `drawing`: one already drawing (a
+    cold build's), which skips what it was given."""
     colors = palette(settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
     svgs: list[ChartSpec] = [
@@ -363,7 +410,7 @@ def start_story_charts(
             gone += [f"{kind}/{name}" for name in sorted(have - wanted)]
             specs = [spec for spec in specs if spec.filename not in have]
         groups.append((specs, target / kind))
-    return start_drawing(groups, colors), gone
+    return start_drawing(groups, colors, drawing=drawing), gone
 
 
 def _carry_over(previous: Path, folder: Path, names: set[str]) -> None:
@@ -457,7 +504,7 @@ def pagefind_binary() -> str:
     return str(found)
 
 
-def publish(target: Path, output: Path, report: Report, drawings: list[Drawing],
+def publish(target: Path, output: Path, report: Report, drawing: Drawing,
             gone: Collection[str] = ()) -> int:
     """Put the finished site in place once the charts are drawn; nothing before
     this touches `output`. Returns the files of the output that changed.
@@ -468,8 +515,7 @@ def publish(target: Path, output: Path, report: Report, drawings: list[Drawing],
     untouched), then renamed in, the `gone` charts removed and the search bundle
     replaced. Signals wait until the output is whole again."""
     with report.phase("charts"):
-        for drawing in drawings:
-            drawing.wait()
+        drawing.wait()
     with report.phase("publish"):
         if not report.full:
             return sync_changes(target, output, gone, whole=("pagefind",))

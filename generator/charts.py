@@ -29,7 +29,7 @@ import math
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -112,7 +112,7 @@ def _json_default(value: object) -> Any:
 #: Bumped when our drawing code changes what a chart looks like: chart files are
 #: named by their content, so a new look must be a new name (a kept `build/` would
 #: otherwise go on serving the old drawing).
-DRAWING = 4
+DRAWING = 5
 
 
 @cache
@@ -1159,12 +1159,6 @@ def _write_one(spec: ChartSpec, folder: Path) -> Path:
 Job = tuple["ChartSpec", Path]
 
 
-def _chunks(items: Sequence[Job], n: int) -> Iterator[list[Job]]:
-    size = math.ceil(len(items) / n)
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
-
-
 class ChartError(Exception):
     """A chart that could not be drawn or written, by file name. One string: it
     crosses back from a worker process intact (pickled)."""
@@ -1251,58 +1245,113 @@ def write_charts(
 class Drawing:
     """Charts being drawn in the background; `wait()` returns their paths.
 
-    The build starts the drawing, runs Pelican meanwhile (pages need only the
-    file names, known in advance) and waits before publishing."""
+    Jobs may be added while it runs (`add`): a cold build hands over each story's
+    charts as soon as the story is read and valid, so drawing overlaps loading, then
+    the rest once every page is planned. Pages need only the file names, known in
+    advance; the build waits before publishing."""
 
-    def __init__(self, paths: list[Path], todo: list[Job], jobs: int) -> None:
-        self.paths, self._todo = paths, todo
+    #: Jobs sent to a worker at a time: small enough that both workers end together,
+    #: big enough that a worker's caches (fonts, styles) serve many charts.
+    BATCH = 64
+
+    def __init__(self, jobs: int, palette: Palette | None = None) -> None:
+        self.paths: list[Path] = []
+        self._jobs, self._palette = jobs, palette
+        self._asked: set[Path] = set()
+        self._todo: list[Job] = []  # every job asked for (drawn here if no pool)
+        self._queued: list[Job] = []  # not yet sent to a worker
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
-        workers = min(jobs, len(todo))
-        if len(todo) > PARALLEL_THRESHOLD and workers > 1:
-            # A fresh interpreter per worker (forkserver), not a fork of a build that
-            # may hold 10,000 stories; balanced batches keep each worker's caches warm.
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=_context(), initializer=_init_worker
-            )
+        self._here = jobs <= 1  # no pool: everything is drawn when waited for
+        self._broken = False  # the pool's workers died: the rest is drawn when waited for
+
+    def add(self, specs: Iterable[ChartSpec], folder: Path,
+            present: Collection[str] = ()) -> None:
+        """Draw `specs` into `folder` unless a file of that name is in `present`
+        (names are content hashes: that file is that chart) or asked for already."""
+        for spec in specs:
+            if self._palette is not None and spec.palette != self._palette:
+                raise ValueError(
+                    f"{spec.filename} was made with another palette; pass the same palette "
+                    "to story_charts() and write_charts()"
+                )
+            path = folder / spec.filename
+            self.paths.append(path)
+            if path not in self._asked and spec.filename not in present:
+                self._asked.add(path)
+                self._todo.append((spec, folder))
+                self._queued.append((spec, folder))
+        if len(self._queued) >= self.BATCH:
+            self._send(len(self._queued) // self.BATCH * self.BATCH)
+
+    def _send(self, count: int) -> None:
+        """The first `count` queued jobs to the workers (started on first use)."""
+        if self._here or self._broken or not count:
+            return
+        if self._pool is None:
+            self._pool = self._start()
+            if self._pool is None:
+                return
+        batch, self._queued = self._queued[:count], self._queued[count:]
+        self._submit(self._pool, batch)
+
+    def _submit(self, pool: ProcessPoolExecutor, batch: list[Job]) -> None:
+        """In batches of `BATCH`, smaller when there are few: every worker gets some.
+        A pool found broken takes no more: `wait` draws what it lacks here."""
+        size = max(1, min(self.BATCH, math.ceil(len(batch) / self._jobs)))
+        for i in range(0, len(batch), size):
             try:
-                # Workers start inside `submit`: a signal landing while the fork server
-                # forks one would leave that one unknown to the pool, so unstoppable
-                # (it then prints a traceback when this process is gone). Held back
-                # until they have started.
-                with uninterrupted():
-                    self._futures = [
-                        self._pool.submit(_write_batch, batch)
-                        for batch in _chunks(todo, workers * 4)
-                    ]
-            except OSError:
-                # No worker could start (the fork server's socket path is longer than
-                # AF_UNIX allows under a deep TMPDIR, say): draw here, when waited for.
-                _stop(self._pool)
-                self._pool, self._futures = None, []
-            except BaseException:  # that signal: the build never gets this to cancel
-                _stop(self._pool)
-                raise
+                self._futures.append(pool.submit(_write_batch, batch[i : i + size]))
+            except BrokenProcessPool:
+                self._broken = True
+                return
+
+    def _start(self) -> ProcessPoolExecutor | None:
+        """A fresh interpreter per worker (forkserver), not a fork of a build that may
+        hold 10,000 stories. Workers start inside the first `submit`: a signal landing
+        while the fork server forks one would leave that one unknown to the pool, so
+        unstoppable (it then prints a traceback when this process is gone). Signals are
+        held back until they have started."""
+        pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=_context(),
+                                   initializer=_init_worker)
+        try:
+            with uninterrupted():
+                self._futures += [pool.submit(_write_batch, []) for _ in range(self._jobs)]
+        except OSError:
+            # No worker could start (the fork server's socket path is longer than
+            # AF_UNIX allows under a deep TMPDIR, say): draw here, when waited for.
+            _stop(pool)
+            self._here, self._futures = True, []
+            return None
+        except BaseException:  # that signal: the build never gets this to cancel
+            _stop(pool)
+            raise
+        return pool
 
     def wait(self) -> list[Path]:
         """Every path, once drawn; a chart that fails raises `ChartError` (the
         other workers are stopped first)."""
+        if self._pool is None and len(self._todo) > PARALLEL_THRESHOLD:
+            self._send(len(self._queued))  # enough for the workers after all
         pool, self._pool = self._pool, None
         if pool is None:
             _write_batch(self._todo)
         else:
+            batch, self._queued = self._queued, []
+            if not self._broken:
+                self._submit(pool, batch)
             try:
                 self._collect()
             except BaseException:
                 _stop(pool)
                 raise
             pool.shutdown()
-        self._todo = []
+        self._todo = self._queued = []
         return self.paths
 
     def cancel(self) -> None:
         """Stop drawing (the build failed or was interrupted): nothing more is drawn."""
-        pool, self._pool, self._todo = self._pool, None, []
+        pool, self._pool, self._todo, self._queued = self._pool, None, [], []
         if pool is not None:
             _stop(pool)
 
@@ -1330,21 +1379,14 @@ def start_drawing(
     groups: Iterable[tuple[Iterable[ChartSpec], Path]],
     palette: Palette | None = None,
     jobs: int | None = None,
+    drawing: Drawing | None = None,
 ) -> Drawing:
-    """`start_charts` for several folders (charts and cards), drawn by one pool."""
-    paths: list[Path] = []
-    missing: dict[Path, Job] = {}
+    """`start_charts` for several folders (charts and cards), drawn by one pool
+    (`drawing`'s, when given: one that already draws)."""
+    drawing = drawing or Drawing(jobs or os.cpu_count() or 1, palette)
     for specs, folder in groups:
         folder.mkdir(parents=True, exist_ok=True)
-        present = set(os.listdir(folder))  # one listing, not a stat per chart
-        for spec in specs:
-            if palette is not None and spec.palette != palette:
-                raise ValueError(
-                    f"{spec.filename} was made with another palette; pass the same palette "
-                    "to story_charts() and write_charts()"
-                )
-            path = folder / spec.filename
-            paths.append(path)
-            if path not in missing and spec.filename not in present:
-                missing[path] = (spec, folder)
-    return Drawing(paths, list(missing.values()), jobs or os.cpu_count() or 1)
+        drawing.add(specs, folder, set(os.listdir(folder)))  # one listing, not a stat each
+    if len(drawing._todo) > PARALLEL_THRESHOLD:
+        drawing._send(len(drawing._queued))
+    return drawing

@@ -14,7 +14,7 @@ import hashlib
 import pickle
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,20 +319,28 @@ def _cited_outlets(data: Any) -> Iterator[tuple[Loc, str]]:
             yield ("sources", i, "outlet"), source["outlet"]
 
 
-def load_content(root: Path, cache: Path | None = None) -> Result:
+#: Told of each story as soon as it is read and valid, with the registry (the build
+#: starts drawing its charts while the other files are read).
+OnStory = Callable[[Story, Mapping[str, Outlet]], None]
+
+
+def load_content(root: Path, cache: Path | None = None, on_story: OnStory | None = None
+                 ) -> Result:
     """Read and validate the whole content folder; every problem, all files.
 
     `cache`: a folder where each story file's parse and validation is kept, keyed by
-    its bytes and name, so unchanged files are not parsed again (builds, checks)."""
+    its bytes and name, so unchanged files are not parsed again (builds, checks).
+    `on_story`: called for each story with no error of its own (the whole content
+    may still fail: a later file can claim its slug, say)."""
     store = ParseCache(cache) if cache is not None else None
     try:
-        return _load(root, store)
+        return _load(root, store, on_story)
     finally:
         if store is not None:
             store.close()
 
 
-def _load(root: Path, store: ParseCache | None) -> Result:
+def _load(root: Path, store: ParseCache | None, on_story: OnStory | None) -> Result:
     files = content_files(root)
     problems: list[Problem] = list(files.problems)
     outlets: dict[str, Outlet] = {}
@@ -354,9 +362,12 @@ def _load(root: Path, store: ParseCache | None) -> Result:
         if doc is None:
             continue
         cited.update(key for _, key in _cited_outlets(doc.data))
-        problems += against_registry(doc, story, outlets, declared)
+        registered = against_registry(doc, story, outlets, declared)
+        problems += registered
         if story is None or story.slug is None:
             continue
+        if on_story is not None and not errors(found) and not errors(registered):
+            on_story(story, outlets)
         if story.slug in docs:
             problems.append(_slug_clash(story.slug, doc, docs[story.slug], root))
             continue

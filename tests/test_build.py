@@ -332,6 +332,50 @@ def test_an_incremental_build_draws_only_new_charts_and_removes_unused_ones(
     assert first - now and all(name.startswith("timeline-") for name in first - now)
 
 
+def test_a_cold_build_draws_charts_while_loading_and_only_the_published_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no charts in the output, each story's charts are handed to the workers as
+    soon as the story is read and valid (before the last file is read); a draft's are
+    never drawn, and the output holds exactly the published stories' charts."""
+    import generator.build as build_module
+    from generator.figures import site_figures
+    from generator.load import load_content
+
+    fixture = Path(__file__).parent / "fixtures" / "site"
+    added_while_loading: list[int] = []
+    real_add = build_module.Drawing.add
+    loading = {"now": False}
+
+    def add(self: build_module.Drawing, *args: object, **kwargs: object) -> None:
+        if loading["now"]:
+            added_while_loading.append(1)
+        return real_add(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_load = build_module.load_content
+
+    def load(*args: object, **kwargs: object) -> object:
+        loading["now"] = True
+        try:
+            return real_load(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            loading["now"] = False
+
+    monkeypatch.setattr(build_module.Drawing, "add", add)
+    monkeypatch.setattr(build_module, "load_content", load)
+    build(options(tmp_path, fixture, search=False))
+    assert added_while_loading
+    loaded = load_content(fixture).content
+    assert loaded is not None and any(s.draft for s in loaded.stories)
+    settings = build_module.read_settings(PROJECT / "pelicanconf.py", {})
+    published = site_figures(loaded.stories, loaded.outlets, build_module.thresholds(settings))
+    specs = build_module.story_chart_specs(published, settings)
+    wanted = {f"{'cards' if s.filename.endswith('.png') else 'charts'}/{s.filename}"
+              for charts in specs.values() for s in charts.all()}
+    out = tmp_path / "out"
+    assert {p.relative_to(out).as_posix() for p in out.glob("c*s/*")} == wanted
+
+
 def test_a_temp_folder_too_deep_for_worker_sockets_still_builds(tmp_path: Path) -> None:
     """The chart pool's fork server listens on a socket in TMPDIR; AF_UNIX paths are
     limited to ~107 bytes. Under a deeper TMPDIR the charts are drawn in the build

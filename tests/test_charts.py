@@ -487,3 +487,24 @@ def test_a_broken_worker_pool_falls_back_to_drawing_here(
     specs = [c.BiasBar(n, 1, 1, 0, largest_remainder((n, 1, 1))) for n in range(1, 12)]
     paths = c.write_charts(specs, tmp_path, jobs=2)
     assert all(p.is_file() for p in paths) and len(set(paths)) == len(specs)
+
+    class BreakingPool(BrokenPool):
+        """Takes a few batches, then refuses more (as a pool does once a worker died
+        while a cold build still hands over charts story by story)."""
+
+        taken = 0
+
+        def submit(self, *args: object) -> Future[int]:
+            BreakingPool.taken += 1
+            if BreakingPool.taken > 3:
+                raise BrokenProcessPool("a worker died")
+            return super().submit(*args)
+
+    monkeypatch.setattr(c, "ProcessPoolExecutor", BreakingPool)
+    drawing = c.Drawing(jobs=2)
+    many = [c.BiasBar(n, 2, 1, 0, largest_remainder((n, 2, 1))) for n in range(1, 200)]
+    for start in range(0, len(many), 10):  # story by story
+        drawing.add(many[start : start + 10], tmp_path / "streamed")
+    drawn = drawing.wait()
+    assert BreakingPool.taken > 3
+    assert all(p.is_file() for p in drawn) and len(set(drawn)) == len(many)
