@@ -36,7 +36,7 @@ from .charts import (
     story_charts,
     warm_up,
 )
-from .figures import SiteFigures, Thresholds, site_figures, story_figures
+from .figures import SiteFigures, StoryFigures, Thresholds, site_figures, story_figures
 from .files import (
     files_digest,
     link_or_copy,
@@ -179,6 +179,7 @@ class _Early:
         self.target, self.rule, self.colors = target, thresholds(settings), palette(settings)
         self.cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
         self.drawing = Drawing(os.cpu_count() or 1, self.colors)
+        self.figures: dict[str, StoryFigures] = {}  # reused by the figures phase
         self.charts: dict[str, StoryCharts] = {}
 
     @classmethod
@@ -197,9 +198,9 @@ class _Early:
     def on_story(self, story: Story, outlets: Mapping[str, Outlet]) -> None:
         if story.draft:
             return  # never published, nor its charts
-        charts = story_charts(story_figures(story, outlets, self.rule), self.colors)
-        assert story.slug is not None  # (load tells of stories with a slug only)
-        self.charts[story.slug] = charts
+        figures = story_figures(story, outlets, self.rule)
+        charts = story_charts(figures, self.colors)
+        self.figures[figures.slug], self.charts[figures.slug] = figures, charts
         svgs = [spec for spec in charts.all() if not isinstance(spec, SocialCard)]
         self.drawing.add(svgs, self.target / CHART_FOLDERS[0])
         if self.cards:
@@ -220,7 +221,8 @@ def _build_steps(
     source.mkdir(parents=True, exist_ok=True)
     settings["PATH"] = str(source)
     with report.phase("figures"), gc_paused():
-        site = site_figures(content.stories, content.outlets, thresholds(settings))
+        site = site_figures(content.stories, content.outlets, thresholds(settings),
+                            early.figures if early else None)
         report.stories = len(site.stories)
     with ExitStack() as scratch:
         with report.phase("render"):

@@ -291,10 +291,21 @@ def newest_first(stories: Iterable[StoryFigures]) -> tuple[StoryFigures, ...]:
 
 
 def site_figures(
-    stories: Iterable[Story], outlets: Mapping[str, Outlet], rule: Thresholds
+    stories: Iterable[Story], outlets: Mapping[str, Outlet], rule: Thresholds,
+    known: Mapping[str, StoryFigures] | None = None,
 ) -> SiteFigures:
-    """Figures for the published stories (drafts are left out here, once)."""
-    computed = newest_first(story_figures(s, outlets, rule) for s in stories if not s.draft)
+    """Figures for the published stories (drafts are left out here, once). `known`:
+    stories' figures computed already, by slug (used when made from the very same
+    story with the same registry and rule)."""
+    known = known or {}
+
+    def figures_of(story: Story) -> StoryFigures:
+        done = known.get(story.slug or "")
+        if done is not None and done.story is story:
+            return done
+        return story_figures(story, outlets, rule)
+
+    computed = newest_first(figures_of(s) for s in stories if not s.draft)
     by_topic: dict[str, list[StoryFigures]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     # outlet key → story slug → (story, the outlet's entries in it), newest first

@@ -24,6 +24,9 @@ from .markdown import story_markdown
 from .model import Outlet
 from .sanitize import inline_html
 
+#: Arguments `once` keys by value (anything else by identity).
+_PLAIN = (str, int, float)
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -47,7 +50,7 @@ class Rendered:
         bias badge on every article row. Plain values key by value, anything else by
         identity (the site's figures live as long as the build)."""
         key = (getattr(macro, "name", None) or id(macro),
-               *(a if isinstance(a, str | int | float | None) else id(a) for a in args))
+               *[a if a is None or isinstance(a, _PLAIN) else id(a) for a in args])
         html = self.fragments.get(key)
         if html is None:
             html = self.fragments[key] = macro(*args)
@@ -102,13 +105,17 @@ class Summaries(Mapping[str, str]):
     def __init__(self, site: SiteFigures, memo: dict[str, str] | None = None) -> None:
         self._site = site
         self.memo = {} if memo is None else memo
+        self._by_slug: dict[str, str] = {}  # a story's shows on many pages: looked up once
 
     def __getitem__(self, slug: str) -> str:
-        figures = self._site.story(slug)
-        key = self._key(figures)
-        if key not in self.memo:
-            self.memo[key] = inline_html(summary_text(figures))
-        return self.memo[key]
+        html = self._by_slug.get(slug)
+        if html is None:
+            figures = self._site.story(slug)
+            key = self._key(figures)
+            if key not in self.memo:
+                self.memo[key] = inline_html(summary_text(figures))
+            html = self._by_slug[slug] = self.memo[key]
+        return html
 
     def current(self) -> dict[str, str]:
         """The remembered summaries of today's stories (what is worth keeping)."""

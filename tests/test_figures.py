@@ -463,6 +463,18 @@ def _site(*stories: Story, outlets: Mapping[str, Outlet] = OUTLETS, rule: Thresh
     return site_figures(stories, outlets, rule)
 
 
+def test_site_reuses_figures_made_from_the_very_same_story() -> None:
+    """A cold build computes each story's figures as it loads (to start its charts):
+    the figures phase takes those, and recomputes any made from another story."""
+    one, two = story("left", slug="one"), story("right", slug="two")
+    early = {"one": story_figures(one, OUTLETS, RULE),
+             "two": story_figures(story("center", slug="two"), OUTLETS, RULE)}
+    site = site_figures([one, two], OUTLETS, RULE, early)
+    assert site.story("one") is early["one"]
+    assert site.story("two") is not early["two"] and site.story("two").story is two
+    assert site.story("two") == story_figures(two, OUTLETS, RULE)
+
+
 def test_site_leaves_drafts_out_and_orders_newest_first() -> None:
     site = _site(
         story("left", slug="old", date=T0),
