@@ -32,6 +32,7 @@ from .charts import (
     Palette,
     SocialCard,
     StoryCharts,
+    chart_workers,
     start_drawing,
     story_charts,
     warm_up,
@@ -178,7 +179,7 @@ class _Early:
     def __init__(self, target: Path, settings: dict[str, Any]) -> None:
         self.target, self.rule, self.colors = target, thresholds(settings), palette(settings)
         self.cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
-        self.drawing = Drawing(os.cpu_count() or 1, self.colors)
+        self.drawing = Drawing(chart_workers(), self.colors)
         self.figures: dict[str, StoryFigures] = {}  # reused by the figures phase
         self.charts: dict[str, StoryCharts] = {}
 

@@ -1234,12 +1234,19 @@ def write_charts(
 
     Names are content hashes, so an existing file is the same chart: it is kept,
     not drawn again. Missing files are drawn in a process pool of `jobs` workers
-    (default: every core) when more than `PARALLEL_THRESHOLD` are missing, else
-    here. Returns the path of every given spec, in order. `palette`, when given,
+    (default: `chart_workers()`; 1: here) when more than `PARALLEL_THRESHOLD` are
+    missing, else here. Returns the path of every given spec, in order. `palette`, when given,
     must be the palette the specs were made with (it is part of each file name):
     a mismatch is a ValueError rather than a page pointing at the wrong file.
     """
     return start_charts(specs, folder, palette, jobs).wait()
+
+
+def chart_workers() -> int:
+    """Processes that draw charts beside the build: every core but the one the build
+    itself keeps busy, and at least one. (A second worker on two cores only takes
+    turns with the build on its core: measured slower.)"""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 class Drawing:
@@ -1254,15 +1261,16 @@ class Drawing:
     #: big enough that a worker's caches (fonts, styles) serve many charts.
     BATCH = 64
 
-    def __init__(self, jobs: int, palette: Palette | None = None) -> None:
+    def __init__(self, workers: int, palette: Palette | None = None) -> None:
+        """`workers`: processes that draw (0: this one, when waited for)."""
         self.paths: list[Path] = []
-        self._jobs, self._palette = jobs, palette
+        self._jobs, self._palette = max(workers, 1), palette
         self._asked: set[Path] = set()
         self._todo: list[Job] = []  # every job asked for (drawn here if no pool)
         self._queued: list[Job] = []  # not yet sent to a worker
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
-        self._here = jobs <= 1  # no pool: everything is drawn when waited for
+        self._here = workers < 1  # no pool: everything is drawn when waited for
         self._broken = False  # the pool's workers died: the rest is drawn when waited for
 
     def add(self, specs: Iterable[ChartSpec], folder: Path,
@@ -1383,7 +1391,8 @@ def start_drawing(
 ) -> Drawing:
     """`start_charts` for several folders (charts and cards), drawn by one pool
     (`drawing`'s, when given: one that already draws)."""
-    drawing = drawing or Drawing(jobs or os.cpu_count() or 1, palette)
+    if drawing is None:
+        drawing = Drawing(chart_workers() if jobs is None else jobs if jobs > 1 else 0, palette)
     for specs, folder in groups:
         folder.mkdir(parents=True, exist_ok=True)
         drawing.add(specs, folder, set(os.listdir(folder)))  # one listing, not a stat each

@@ -435,6 +435,16 @@ def charts_pct(*counts: int) -> tuple[int, ...]:
     return result
 
 
+def test_charts_are_drawn_by_every_core_but_the_builds_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from generator import charts as c
+
+    for cores, workers in ((None, 1), (1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(c.os, "cpu_count", lambda n=cores: n)
+        assert c.chart_workers() == workers
+
+
 def test_timeline_spec_is_hashable_and_frozen() -> None:
     spec = CoverageTimeline((Day(date(2025, 1, 1), left=1),), date(2025, 1, 1), None, 0)
     assert spec in {spec}
@@ -501,7 +511,7 @@ def test_a_broken_worker_pool_falls_back_to_drawing_here(
             return super().submit(*args)
 
     monkeypatch.setattr(c, "ProcessPoolExecutor", BreakingPool)
-    drawing = c.Drawing(jobs=2)
+    drawing = c.Drawing(workers=2)
     many = [c.BiasBar(n, 2, 1, 0, largest_remainder((n, 2, 1))) for n in range(1, 200)]
     for start in range(0, len(many), 10):  # story by story
         drawing.add(many[start : start + 10], tmp_path / "streamed")
