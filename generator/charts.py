@@ -29,6 +29,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,7 +43,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .figures import BUCKETS, StoryFigures
-from .files import uninterrupted, write_atomic
+from .files import write_atomic
 from .model import Factuality, Ownership
 
 #: Bump when the drawing changes: every chart then gets a new file name.
@@ -1255,10 +1256,17 @@ class Drawing:
     Jobs may be added while it runs (`add`): a cold build hands over each story's
     charts as soon as the story is read and valid, so drawing overlaps loading, then
     the rest once every page is planned. Pages need only the file names, known in
-    advance; the build waits before publishing."""
+    advance; the build waits before publishing.
 
-    #: Jobs sent to a worker at a time: small enough that both workers end together,
-    #: big enough that a worker's caches (fonts, styles) serve many charts.
+    The workers are started by a thread of their own: starting one waits for the fork
+    server's imports, and the build goes on meanwhile (jobs wait in a queue, which
+    the thread sends once they run). A failed or interrupted build calls `cancel`,
+    which waits for that thread before stopping the workers, so none is left behind
+    (a signal landing while a worker is forked used to leave one the pool never
+    learned of)."""
+
+    #: Jobs sent to a worker at a time: small enough that workers end together, big
+    #: enough that a worker's caches (fonts, styles) serve many charts.
     BATCH = 64
 
     def __init__(self, workers: int, palette: Palette | None = None) -> None:
@@ -1268,8 +1276,11 @@ class Drawing:
         self._asked: set[Path] = set()
         self._todo: list[Job] = []  # every job asked for (drawn here if no pool)
         self._queued: list[Job] = []  # not yet sent to a worker
+        self._lock = threading.Lock()  # `_queued`, `_pool`, `_here` (the starter's too)
+        self._starter: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
+        self._failure: BaseException | None = None  # the starter's
         self._here = workers < 1  # no pool: everything is drawn when waited for
         self._broken = False  # the pool's workers died: the rest is drawn when waited for
 
@@ -1277,6 +1288,7 @@ class Drawing:
             present: Collection[str] = ()) -> None:
         """Draw `specs` into `folder` unless a file of that name is in `present`
         (names are content hashes: that file is that chart) or asked for already."""
+        new: list[Job] = []
         for spec in specs:
             if self._palette is not None and spec.palette != self._palette:
                 raise ValueError(
@@ -1287,21 +1299,28 @@ class Drawing:
             self.paths.append(path)
             if path not in self._asked and spec.filename not in present:
                 self._asked.add(path)
-                self._todo.append((spec, folder))
-                self._queued.append((spec, folder))
-        if len(self._queued) >= self.BATCH:
-            self._send(len(self._queued) // self.BATCH * self.BATCH)
+                new.append((spec, folder))
+        self._todo += new
+        with self._lock:
+            self._queued += new
+            full = len(self._queued) // self.BATCH * self.BATCH
+        if full:
+            self._send(full)
 
-    def _send(self, count: int) -> None:
-        """The first `count` queued jobs to the workers (started on first use)."""
-        if self._here or self._broken or not count:
-            return
-        if self._pool is None:
-            self._pool = self._start()
-            if self._pool is None:
+    def _send(self, count: int | None = None) -> None:
+        """The first `count` queued jobs (None: all) to the workers; the first call
+        starts them, and they take what is queued once they run."""
+        with self._lock:
+            if self._here or self._broken:
                 return
-        batch, self._queued = self._queued[:count], self._queued[count:]
-        self._submit(self._pool, batch)
+            if self._pool is None:
+                if self._starter is None:
+                    self._starter = threading.Thread(target=self._start, name="chart-workers")
+                    self._starter.start()
+                return
+            pool, count = self._pool, len(self._queued) if count is None else count
+            batch, self._queued = self._queued[:count], self._queued[count:]
+        self._submit(pool, batch)
 
     def _submit(self, pool: ProcessPoolExecutor, batch: list[Job]) -> None:
         """In batches of `BATCH`, smaller when there are few: every worker gets some.
@@ -1314,34 +1333,45 @@ class Drawing:
                 self._broken = True
                 return
 
-    def _start(self) -> ProcessPoolExecutor | None:
-        """A fresh interpreter per worker (forkserver), not a fork of a build that may
-        hold 10,000 stories. Workers start inside the first `submit`: a signal landing
-        while the fork server forks one would leave that one unknown to the pool, so
-        unstoppable (it then prints a traceback when this process is gone). Signals are
-        held back until they have started."""
+    def _start(self) -> None:
+        """(The starter thread.) A fresh interpreter per worker (forkserver), not a
+        fork of a build that may hold 10,000 stories; then what is queued."""
         pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=_context(),
                                    initializer=_init_worker)
         try:
-            with uninterrupted():
-                self._futures += [pool.submit(_write_batch, []) for _ in range(self._jobs)]
+            started = [pool.submit(_write_batch, []) for _ in range(self._jobs)]
         except OSError:
             # No worker could start (the fork server's socket path is longer than
             # AF_UNIX allows under a deep TMPDIR, say): draw here, when waited for.
             _stop(pool)
-            self._here, self._futures = True, []
-            return None
-        except BaseException:  # that signal: the build never gets this to cancel
+            with self._lock:
+                self._here = True
+            return
+        except BaseException as exc:  # told to the build when it waits
             _stop(pool)
-            raise
-        return pool
+            self._failure = exc
+            return
+        self._futures += started
+        with self._lock:
+            self._pool = pool
+            batch, self._queued = self._queued, []
+        self._submit(pool, batch)
+
+    def _started(self) -> ProcessPoolExecutor | None:
+        """The pool, once the starter thread is done (None: drawn here)."""
+        if self._starter is not None:
+            self._starter.join()
+        if self._failure is not None:
+            raise self._failure
+        return self._pool
 
     def wait(self) -> list[Path]:
         """Every path, once drawn; a chart that fails raises `ChartError` (the
         other workers are stopped first)."""
-        if self._pool is None and len(self._todo) > PARALLEL_THRESHOLD:
-            self._send(len(self._queued))  # enough for the workers after all
-        pool, self._pool = self._pool, None
+        if self._starter is None and len(self._todo) > PARALLEL_THRESHOLD:
+            self._send()  # enough for the workers after all
+        pool = self._started()
+        self._pool = None
         if pool is None:
             _write_batch(self._todo)
         else:
@@ -1354,12 +1384,17 @@ class Drawing:
                 _stop(pool)
                 raise
             pool.shutdown()
-        self._todo = self._queued = []
+        self._todo, self._queued = [], []
         return self.paths
 
     def cancel(self) -> None:
-        """Stop drawing (the build failed or was interrupted): nothing more is drawn."""
-        pool, self._pool, self._todo, self._queued = self._pool, None, [], []
+        """Stop drawing (the build failed or was interrupted): nothing more is drawn,
+        no worker is left (one being started is waited for, then stopped)."""
+        with self._lock:
+            self._todo, self._queued, self._here = [], [], True  # the starter sends none
+        if self._starter is not None:
+            self._starter.join()
+        pool, self._pool = self._pool, None
         if pool is not None:
             _stop(pool)
 
@@ -1397,5 +1432,5 @@ def start_drawing(
         folder.mkdir(parents=True, exist_ok=True)
         drawing.add(specs, folder, set(os.listdir(folder)))  # one listing, not a stat each
     if len(drawing._todo) > PARALLEL_THRESHOLD:
-        drawing._send(len(drawing._queued))
+        drawing._send()
     return drawing
