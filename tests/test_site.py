@@ -252,10 +252,10 @@ def test_outlets_json_is_the_registry(built_site: Path) -> None:
 
 
 def test_json_is_byte_stable_utf8(built_site: Path) -> None:
-    """UTF-8 text (not \\u-escaped), two-space indent, final newline."""
+    """UTF-8 text (not \\u-escaped), compact, one final newline."""
     text = (built_site / "api/stories/istanbul-peace-talks.json").read_text("utf-8")
-    assert '"location": "Istanbul, Türkiye"' in text
-    assert text.endswith("}\n") and '\n  "slug"' in text
+    assert '"location":"Istanbul, Türkiye"' in text
+    assert text.endswith("}\n") and text.count("\n") == 1
 
 
 # --- links --------------------------------------------------------------------------
