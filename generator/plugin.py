@@ -26,6 +26,7 @@ from pelican.writers import FileOverwriteFailedError, Writer
 
 from .files import sync_file
 from .helpers import TEMPLATE_GLOBALS, url_helpers
+from .markdown import link_citations
 from .render import Rendered, robots_txt, sitemap_xml
 from .sanitize import clean_page, clean_story
 
@@ -41,7 +42,8 @@ def sanitize(instance: Content) -> None:
     """Every body Pelican rendered from Markdown goes through the allowlist."""
     site = instance.settings.get("SITEURL", "")
     if isinstance(instance, Article):
-        instance._content = clean_story(instance._content or "", f"{site}/{instance.url}")
+        body = link_citations(instance._content or "")
+        instance._content = clean_story(body, f"{site}/{instance.url}")
     elif isinstance(instance, Page):
         instance._content = clean_page(instance._content or "", site)
 

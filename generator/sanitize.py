@@ -37,11 +37,14 @@ _ATTRIBUTES = {
 }
 _SCHEMES = {"http", "https", "mailto"}
 _URL_NOISE = re.compile(r"[\t\n\r]")
+#: The citation markers of `generator.markdown`, never taken from editor text.
+_NOT_CITATIONS = str.maketrans({"\ue000": "\ufffd", "\ue001": "\ufffd"})
 
 
 def inline(text: str) -> str:
-    """Editor inline Markdown made safe to embed in a Markdown document."""
-    text = _WS.sub(" ", text).strip()
+    """Editor inline Markdown made safe to embed in a Markdown document (the two
+    private-use characters that mark citations become U+FFFD)."""
+    text = _WS.sub(" ", text).strip().translate(_NOT_CITATIONS)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _NUMBER_DOT.sub(r"\1\\.", text)
     return "\\" + text if _BLOCK_START.match(text) else text

@@ -18,6 +18,7 @@ from generator.markdown import (
     UnsafeMetadata,
     body,
     citation_links,
+    link_citations,
     meta_line,
     story_markdown,
 )
@@ -133,16 +134,29 @@ def test_story_markdown_refuses_a_title_with_a_line_break() -> None:
 # --- citations ----------------------------------------------------------------------
 
 
-def test_citation_links() -> None:
+def test_citation_links_are_markers_linked_after_markdown() -> None:
     assert citation_links(()) == ""
-    assert citation_links((2,)) == " \\[[2](#source-2)\\]"
-    assert citation_links((2, 5)) == " \\[[2](#source-2), [5](#source-5)\\]"
+    assert citation_links((2,)) == " \ue0002\ue001"
+    assert citation_links((2, 5)) == " \ue0002,5\ue001"
+    assert link_citations("<li>A.\ue0002,5\ue001</li>") == (
+        '<li>A.[<a href="#source-2">2</a>, <a href="#source-5">5</a>]</li>'
+    )
+    assert link_citations("no marker") == "no marker"
+
+
+def test_editor_text_cannot_forge_a_citation() -> None:
+    """The marker characters are ours: in editor text they become U+FFFD."""
+    f = figures(key_points=["Forged \ue0009\ue001 here. [1]"])
+    html = link_citations(pelican_markdown(story_markdown(f))[0])
+    assert html.count('href="#source-') == 1
+    assert "Forged \ufffd9\ufffd here." in html
 
 
 def test_citations_become_links_to_sources() -> None:
     f = figures(key_points=["Talks began. [1, 3]", "No citation here.", "Bracket [2] inside."],
                 perspectives=[Perspective(side="right", text="Fine.", sources=[2])])
     html, _ = pelican_markdown(story_markdown(f))
+    html = link_citations(html)
     assert '<li>Talks began. [<a href="#source-1">1</a>, <a href="#source-3">3</a>]</li>' in html
     assert "<li>No citation here.</li>" in html
     assert "<li>Bracket [2] inside.</li>" in html  # only a trailing citation is one
@@ -185,7 +199,7 @@ def test_multi_line_text_is_folded_onto_one_line() -> None:
     f = figures(summary="One\ntwo\n\n   three", key_points=["Point\n\non lines. [1]"])
     text = body(f)
     assert text.splitlines()[0] == "One two three"
-    assert "- Point on lines. \\[[1](#source-1)\\]" in text.splitlines()
+    assert "- Point on lines." + citation_links((1,)) in text.splitlines()
 
 
 # --- inline text cannot start block structures ---------------------------------------
