@@ -278,6 +278,34 @@ def test_card_is_1200_by_630_and_deterministic() -> None:
     assert len(png) < 80_000
 
 
+def test_card_png_is_five_valid_chunks_and_the_very_pixels_drawn() -> None:
+    """The card's PNG is written here (zlib-ng, not Pillow's system zlib): signature,
+    IHDR (8-bit palette), PLTE, IDAT, IEND, each with its CRC; decoded, it is the
+    image as drawn."""
+    import struct
+    import zlib
+
+    image = Image.new("P", (7, 3), 1)
+    image.putpalette([10, 20, 30, 200, 100, 50, 1, 2, 3])
+    image.putpixel((2, 1), 2)
+    png = charts._png(image, 3)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    chunks, at = [], 8
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kind, data = png[at + 4 : at + 8], png[at + 8 : at + 8 + length]
+        (crc,) = struct.unpack(">I", png[at + 8 + length : at + 12 + length])
+        assert crc == zlib.crc32(kind + data), kind
+        chunks.append((kind, data))
+        at += 12 + length
+    assert [k for k, _ in chunks] == [b"IHDR", b"PLTE", b"IDAT", b"IEND"]
+    assert chunks[0][1] == struct.pack(">IIBBBBB", 7, 3, 8, 3, 0, 0, 0)
+    assert chunks[1][1] == bytes([10, 20, 30, 200, 100, 50, 1, 2, 3])
+    decoded = Image.open(io.BytesIO(png))
+    assert decoded.mode == "P" and decoded.size == (7, 3)
+    assert decoded.convert("RGB").tobytes() == image.convert("RGB").tobytes()
+
+
 def test_card_colours_are_the_palette_and_its_blends() -> None:
     """The card maps to a fixed palette (no adaptive one per card): each side's colour
     is there exactly, and a swapped palette gives its own colours, not the default's."""
