@@ -45,7 +45,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .figures import BUCKETS, StoryFigures
-from .files import write_atomic
 from .model import Factuality, Ownership
 
 #: Bump when the drawing changes: every chart then gets a new file name.
@@ -1175,8 +1174,22 @@ def render(spec: ChartSpec) -> bytes:
 
 
 def _write_one(spec: ChartSpec, folder: Path) -> Path:
+    """A new file, written in place: charts are drawn into a folder of the build's
+    own (fresh, and discarded if the build fails), so no temp file and rename. A file
+    already there (drawn again after a worker died) is replaced, never written
+    through: it may be a hard link to a published chart."""
     path = folder / spec.filename
-    write_atomic(path, render(spec))
+    data = render(spec)
+    try:
+        handle = open(path, "xb")  # noqa: SIM115
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "xb")  # noqa: SIM115
+    except FileExistsError:
+        path.unlink()
+        handle = open(path, "xb")  # noqa: SIM115
+    with handle:
+        handle.write(data)
     return path
 
 
@@ -1299,7 +1312,9 @@ class Drawing:
         self._jobs, self._palette = max(workers, 1), palette
         self._asked: set[Path] = set()
         self._todo: list[Job] = []  # every job asked for (drawn here if no pool)
-        self._queued: list[Job] = []  # not yet sent to a worker
+        #: Not yet sent to a worker, by kind: a batch holds one kind of chart (drawn
+        #: a quarter faster than the kinds mixed: the same code and caches run on).
+        self._queued: dict[str, list[Job]] = {}
         self._lock = threading.Lock()  # `_queued`, `_pool`, `_here` (the starter's too)
         self._starter: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -1326,14 +1341,15 @@ class Drawing:
                 new.append((spec, folder))
         self._todo += new
         with self._lock:
-            self._queued += new
-            full = len(self._queued) // self.BATCH * self.BATCH
-        if full:
-            self._send(full)
+            for job in new:
+                self._queued.setdefault(type(job[0]).__name__, []).append(job)
+            ready = any(len(jobs) >= self.BATCH for jobs in self._queued.values())
+        if ready:
+            self._send(whole_batches=True)
 
-    def _send(self, count: int | None = None) -> None:
-        """The first `count` queued jobs (None: all) to the workers; the first call
-        starts them, and they take what is queued once they run."""
+    def _send(self, whole_batches: bool = False) -> None:
+        """Queued jobs to the workers (with `whole_batches`, only full batches); the
+        first call starts them, and they take what is queued once they run."""
         with self._lock:
             if self._here or self._broken:
                 return
@@ -1342,9 +1358,17 @@ class Drawing:
                     self._starter = threading.Thread(target=self._start, name="chart-workers")
                     self._starter.start()
                 return
-            pool, count = self._pool, len(self._queued) if count is None else count
-            batch, self._queued = self._queued[:count], self._queued[count:]
+            pool, batch = self._pool, self._take(whole_batches)
         self._submit(pool, batch)
+
+    def _take(self, whole_batches: bool = False) -> list[Job]:
+        """(Under `_lock`.) Queued jobs, kind after kind, out of the queue."""
+        taken: list[Job] = []
+        for kind, jobs in self._queued.items():
+            n = len(jobs) // self.BATCH * self.BATCH if whole_batches else len(jobs)
+            taken += jobs[:n]
+            self._queued[kind] = jobs[n:]
+        return taken
 
     def _submit(self, pool: ProcessPoolExecutor, batch: list[Job]) -> None:
         """In batches of `BATCH`, smaller when there are few: every worker gets some.
@@ -1378,7 +1402,7 @@ class Drawing:
         self._futures += started
         with self._lock:
             self._pool = pool
-            batch, self._queued = self._queued, []
+            batch = self._take()
         self._submit(pool, batch)
 
     def _started(self) -> ProcessPoolExecutor | None:
@@ -1399,7 +1423,8 @@ class Drawing:
         if pool is None:
             _write_batch(self._todo)
         else:
-            batch, self._queued = self._queued, []
+            with self._lock:
+                batch = self._take()
             if not self._broken:
                 self._submit(pool, batch)
             try:
@@ -1408,14 +1433,14 @@ class Drawing:
                 _stop(pool)
                 raise
             pool.shutdown()
-        self._todo, self._queued = [], []
+        self._todo, self._queued = [], {}
         return self.paths
 
     def cancel(self) -> None:
         """Stop drawing (the build failed or was interrupted): nothing more is drawn,
         no worker is left (one being started is waited for, then stopped)."""
         with self._lock:
-            self._todo, self._queued, self._here = [], [], True  # the starter sends none
+            self._todo, self._queued, self._here = [], {}, True  # the starter sends none
         if self._starter is not None:
             self._starter.join()
         pool, self._pool = self._pool, None
@@ -1427,9 +1452,10 @@ class Drawing:
             for future in self._futures:
                 future.result()
         except BrokenProcessPool:
-            # Workers could not start (e.g. a __main__ they cannot import again):
-            # draw what is still missing here rather than fail the build.
-            _write_batch([(s, f) for s, f in self._todo if not (f / s.filename).exists()])
+            # Workers could not start (e.g. a __main__ they cannot import again) or
+            # died: draw everything here rather than fail the build (a file a dead
+            # worker left may be half written).
+            _write_batch(self._todo)
 
 
 def start_charts(
