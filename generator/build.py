@@ -325,6 +325,7 @@ def _overrides(options: Options) -> dict[str, Any]:
         "LOAD_CONTENT_CACHE": options.cache is not None,
         "CONTENT_CACHING_LAYER": "reader",
         "CHECK_MODIFIED_METHOD": "sha256",
+        "GZIP_CACHE": False,  # gzip's level 9 cost more than the reads it saves
         "STATIC_CHECK_IF_MODIFIED": True,
         **options.extra_settings,
     }
