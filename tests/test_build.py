@@ -304,6 +304,36 @@ def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
     assert after == before  # the same files, linked, not drawn again; the stale one gone
 
 
+def test_a_fresh_ci_runner_with_restored_caches_draws_no_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI restores `build/`, `.cache/` and the output's chart folders into a new
+    checkout: the output folder is not the one the manifest names (another inode),
+    so the build is a full one, and it takes every chart from `output/` instead of
+    drawing it. The site it publishes is whole."""
+    import generator.charts as charts_module
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
+    build(opts)
+    out = tmp_path / "out"
+    expected = file_bytes(out)
+    kept = tmp_path / "restored"
+    kept.mkdir()
+    for kind in ("charts", "cards"):
+        shutil.copytree(out / kind, kept / kind)
+    shutil.rmtree(out)  # the new runner: only what the cache restores
+    out.mkdir()
+    for kind in ("charts", "cards"):
+        shutil.copytree(kept / kind, out / kind)
+    drawn: list[str] = []
+    monkeypatch.setattr(charts_module, "_write_one",
+                        lambda spec, folder: drawn.append(spec.filename))
+    report = build(opts)
+    assert report.full and drawn == []
+    assert file_bytes(out) == expected
+
+
 def test_an_incremental_build_draws_only_new_charts_and_removes_unused_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

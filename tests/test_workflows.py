@@ -100,6 +100,17 @@ def test_every_command_exists(path: Path) -> None:
     assert seen, f"{path.name} runs no parallax or make command"
 
 
+@pytest.mark.parametrize("path", [CHECK, PAGES])
+def test_workflows_keep_the_caches_and_the_last_charts(path: Path) -> None:
+    """Charts live in the site: CI keeps the output's chart folders with the work
+    folder and parse cache, so a preview or deployment draws only new charts (a
+    build finding them in `output/` takes them by hard link)."""
+    cache = uses(load(path), "actions/cache")
+    assert cache, f"{path.name} keeps no cache"
+    kept = set(cache[0]["with"]["path"].split())
+    assert {"build", ".cache", "output/charts", "output/cards"} <= kept
+
+
 def test_the_pull_request_workflow() -> None:
     workflow = load(CHECK)
     assert set(workflow["on"]) == {"pull_request"}
