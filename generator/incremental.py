@@ -70,13 +70,14 @@ def page_key(figures: StoryFigures, site: SiteFigures, charts: Any, limit: int) 
     """The story itself (its figures follow from it and the registry, which the
     site key covers), its charts and its related stories."""
     specs = charts.all() if charts is not None else ()
-    return digest(
-        {
-            "story": figures.story.model_dump_json(),
-            "charts": [(spec.filename, spec.alt) for spec in specs],
-            "related": [s.slug for s in site.related(figures, limit)],
-        }
-    )
+    # The story's JSON hashed as it is: embedded in `digest`'s JSON it would be
+    # escaped again (~14 kB a story; 0.4 s at 10,000 stories).
+    h = hashlib.sha256(figures.story.model_dump_json().encode("utf-8"))
+    h.update(digest({
+        "charts": [(spec.filename, spec.alt) for spec in specs],
+        "related": [s.slug for s in site.related(figures, limit)],
+    }).encode())
+    return h.hexdigest()[:32]
 
 
 @functools.cache
