@@ -33,7 +33,7 @@ class Manifest:
     site: str
     pages: dict[str, str] = field(default_factory=dict)  # slug → page key
     topics: dict[str, list[str]] = field(default_factory=dict)  # slug → topic slugs
-    #: The output folder this build published: path, device, inode (see `made`).
+    #: The output folder this build published: path, device, inode, time (see `made`).
     output: list[Any] = field(default_factory=list)
 
 
@@ -132,8 +132,11 @@ def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, An
 
 
 def _identity(output: Path) -> list[Any]:
+    """Path, device, inode and modification time of the output folder: a folder
+    deleted and made again may get the same inode (file systems reuse them), never
+    the same time; publishing records it after its last change to the folder."""
     st = output.stat()
-    return [str(output), st.st_dev, st.st_ino]
+    return [str(output), st.st_dev, st.st_ino, st.st_mtime_ns]
 
 
 def published(value: Manifest, output: Path) -> Manifest:

@@ -135,6 +135,25 @@ def test_a_theme_change_is_a_full_build(tmp_path: Path) -> None:
     assert "<!-- v2 -->" in (tmp_path / "out" / "outlets" / "index.html").read_text("utf-8")
 
 
+def test_only_the_output_the_last_build_published_is_updated_in_part(tmp_path: Path) -> None:
+    """The manifest names the output folder it made; another folder at that path
+    (deleted and made again: it may even get the same inode back) is not it, and
+    neither is a folder elsewhere."""
+    from generator.incremental import made, published
+
+    out = tmp_path / "out"
+    out.mkdir()
+    manifest = published(Manifest(site="s"), out)
+    assert made(manifest, out)
+    assert not made(manifest, tmp_path / "elsewhere")
+    assert not made(None, out)
+    stat = out.stat()
+    os.utime(out, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # as if made anew, same inode
+    assert not made(manifest, out)
+    out.rmdir()
+    assert not made(manifest, out)  # gone
+
+
 # --- publishing --------------------------------------------------------------------------------
 
 
