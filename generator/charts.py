@@ -1319,7 +1319,6 @@ class Drawing:
         self._starter: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
-        self._batches: dict[Any, list[Job]] = {}  # each future's jobs (see `_share`)
         self._failure: BaseException | None = None  # the starter's
         self._here = workers < 1  # no pool: everything is drawn when waited for
         self._broken = False  # the pool's workers died: the rest is drawn when waited for
@@ -1377,12 +1376,10 @@ class Drawing:
         size = max(1, min(self.BATCH, math.ceil(len(batch) / self._jobs)))
         for i in range(0, len(batch), size):
             try:
-                future = pool.submit(_write_batch, batch[i : i + size])
+                self._futures.append(pool.submit(_write_batch, batch[i : i + size]))
             except BrokenProcessPool:
                 self._broken = True
                 return
-            self._futures.append(future)
-            self._batches[future] = batch[i : i + size]
 
     def _start(self) -> None:
         """(The starter thread.) A fresh interpreter per worker (forkserver), not a
@@ -1403,7 +1400,6 @@ class Drawing:
             self._failure = exc
             return
         self._futures += started
-        self._batches.update((future, []) for future in started)
         with self._lock:
             self._pool = pool
             batch = self._take()
@@ -1432,7 +1428,6 @@ class Drawing:
             if not self._broken:
                 self._submit(pool, batch)
             try:
-                self._share()
                 self._collect()
             except BaseException:
                 _stop(pool)
@@ -1452,19 +1447,10 @@ class Drawing:
         if pool is not None:
             _stop(pool)
 
-    def _share(self) -> None:
-        """The waiting build draws too: batches no worker has taken yet, from the end
-        of the queue while the workers take from its front (a build that would only
-        wait for the last charts has a core to spare)."""
-        for future in reversed(self._futures):
-            if future.cancel():  # not started: it is ours now
-                _write_batch(self._batches[future])
-
     def _collect(self) -> None:
         try:
             for future in self._futures:
-                if not future.cancelled():  # (drawn here by `_share`)
-                    future.result()
+                future.result()
         except BrokenProcessPool:
             # Workers could not start (e.g. a __main__ they cannot import again) or
             # died: draw everything here rather than fail the build (a file a dead

@@ -473,40 +473,6 @@ def test_charts_are_drawn_by_every_core_but_the_builds_own(
         assert c.chart_workers() == workers
 
 
-def test_the_waiting_build_draws_the_batches_no_worker_took(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When the build waits, batches still queued for the workers are taken back
-    (cancelled, so no worker draws them too) and drawn by the build itself."""
-    from concurrent.futures import Future
-
-    from generator import charts as c
-    from generator.figures import largest_remainder
-
-    submitted: list[Future[int]] = []
-
-    class BusyPool:
-        """Workers that never get to the queue: every batch stays pending."""
-
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            pass
-
-        def submit(self, *args: object) -> Future[int]:
-            submitted.append(Future())
-            return submitted[-1]
-
-        def shutdown(self, **kwargs: object) -> None:
-            pass
-
-    monkeypatch.setattr(c, "ProcessPoolExecutor", BusyPool)
-    drawing = c.Drawing(workers=1)
-    specs = [c.BiasBar(n, 3, 1, 0, largest_remainder((n, 3, 1))) for n in range(1, 150)]
-    drawing.add(specs, tmp_path)
-    paths = drawing.wait()
-    assert len(submitted) > 2 and all(f.cancelled() for f in submitted)
-    assert all(p.is_file() for p in paths) and len(set(paths)) == len(specs)
-
-
 def test_timeline_spec_is_hashable_and_frozen() -> None:
     spec = CoverageTimeline((Day(date(2025, 1, 1), left=1),), date(2025, 1, 1), None, 0)
     assert spec in {spec}
