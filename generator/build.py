@@ -1,10 +1,12 @@
 """The phases in order: load → figures → render → Pelican → search index → publish.
 
-Nothing is written before every file validated. A full build renders the whole
-site into a hidden folder beside `output/` and swaps it in, in one step no signal
-interrupts; an incremental build renders only the changed pages into the work
-folder and renames those in. Whatever fails (content, Pelican, a chart, Pagefind,
-the disk) is a `BuildFailed` with one line of reason, and `output/` stays as it was.
+Nothing is published before every file validated (a cold build draws each valid
+story's charts meanwhile, into the new site's folder, removed if a file fails). A
+full build renders the whole site into a hidden folder beside `output/` and swaps
+it in, in one step no signal interrupts; an incremental build renders only the
+changed pages into the work folder and renames those in. Whatever fails (content,
+Pelican, a chart, Pagefind, the disk) is a `BuildFailed` with one line of reason,
+and `output/` stays as it was.
 """
 
 from __future__ import annotations
