@@ -19,9 +19,10 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,8 @@ def _build_steps(
             write_sources(content, site, source)
         settings["OUTPUT_PATH"] = str(target)
         settings["PARALLAX"] = rendered
-        with report.phase("pelican"):
+        with report.phase("pelican"), _folders_made(target, page_folders(site, settings),
+                                                    report.full):
             run_pelican(settings)
         if pagefind:  # story pages only, so while the last charts are drawn
             with report.phase("search"):
@@ -432,6 +434,46 @@ class _Errors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+def page_folders(site: SiteFigures, settings: Mapping[str, Any]) -> list[str]:
+    """The folders of the site's own pages (a story's, a topic's, an outlet's); none
+    when the settings name pages by more than their slug."""
+    try:
+        return [
+            os.path.dirname(str(pattern).format(slug=slug))
+            for pattern, slugs in (
+                (settings["ARTICLE_SAVE_AS"], [s.slug for s in site.stories]),
+                (settings["TAG_SAVE_AS"], [t.slug for t in site.topics]),
+                ("outlets/{slug}/index.html", [o.key for o in site.outlets]),
+            )
+            for slug in slugs
+        ]
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return []
+
+
+@contextmanager
+def _folders_made(target: Path, folders: list[str], now: bool) -> Iterator[None]:
+    """With `now`, a thread makes `folders` under `target` while Pelican reads its
+    Markdown: each page is in a folder of its own, and on a small cloud disk making
+    one costs ~0.1 ms of waiting the build can spend rendering. Pelican makes any it
+    reaches first (and reports any error itself)."""
+    if not now:
+        yield
+        return
+
+    def make() -> None:
+        for folder in folders:
+            with suppress(OSError):
+                os.makedirs(target / folder, exist_ok=True)
+
+    thread = threading.Thread(target=make, name="page-folders")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def run_pelican(settings: dict[str, Any]) -> None:

@@ -104,6 +104,17 @@ def test_a_build_replaces_the_old_site_and_keeps_no_stale_file(
     assert leftovers(tmp_path) == []
 
 
+def test_a_build_leaves_no_empty_folder(tmp_path: Path) -> None:
+    """Page folders are made ahead of Pelican (a thread, while it reads): each one
+    gets its page."""
+    fixture = Path(__file__).parent / "fixtures" / "site"
+    build(options(tmp_path, fixture, search=False))
+    out = tmp_path / "out"
+    empty = [d for d in out.rglob("*") if d.is_dir() and not any(d.iterdir())]
+    assert empty == []
+    assert (out / "outlets" / "reuters" / "index.html").is_file()
+
+
 def test_a_first_build_needs_no_old_output(tmp_path: Path) -> None:
     content = write_content(tmp_path / "content", stories={"talks": STORY})
     report = build(options(tmp_path, content))
