@@ -13,9 +13,11 @@ the timeline or an excerpt reworded) is therefore a few files.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -33,7 +35,7 @@ class Manifest:
     site: str
     pages: dict[str, str] = field(default_factory=dict)  # slug → page key
     topics: dict[str, list[str]] = field(default_factory=dict)  # slug → topic slugs
-    #: The output folder this build published: path, device, inode, time (see `made`).
+    #: The output folder this build published: path and state mark (see `made`).
     output: list[Any] = field(default_factory=list)
 
 
@@ -131,24 +133,62 @@ def plan(previous: Manifest | None, current: Manifest, settings: Mapping[str, An
     return frozenset(selected)
 
 
+#: The extended attribute that names the state a build left an output folder in.
+_MARK = "user.parallax.build"
+
+
 def _identity(output: Path) -> list[Any]:
-    """Path, device, inode and modification time of the output folder: a folder
-    deleted and made again may get the same inode (file systems reuse them), never
-    the same time; publishing records it after its last change to the folder."""
-    st = output.stat()
-    return [str(output), st.st_dev, st.st_ino, st.st_mtime_ns]
+    """The output folder as a manifest names it: its path and the state mark it
+    carries. The mark lives on the folder itself (an extended attribute: never
+    published, gone with the folder, so a folder deleted and made again has none,
+    even with the same inode back; other tools may add files to it, Pagefind say).
+    Where the file system keeps no attributes, device and inode stand in."""
+    mark = _mark(output)
+    if mark is None:
+        st = output.stat()
+        mark = f"inode {st.st_dev} {st.st_ino}"
+    return [str(output), mark]
+
+
+def _mark(output: Path) -> str | None:
+    """The folder's state mark ("" when it has none); None where there are no marks."""
+    try:
+        return os.getxattr(output, _MARK).decode()
+    except AttributeError:  # a system without extended attributes (macOS's os module)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENODATA:
+            return ""
+        if exc.errno in _NO_ATTRIBUTES:
+            return None
+        raise
+
+
+#: The file system (or system) keeps no extended attributes.
+_NO_ATTRIBUTES = {errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EPERM}
 
 
 def published(value: Manifest, output: Path) -> Manifest:
-    """The manifest, with the output folder it was just published to."""
+    """The manifest, with the output folder it was just published to, marked with
+    this build's digest of every page."""
+    try:
+        os.setxattr(output, _MARK, digest([value.site, value.pages]).encode())
+    except AttributeError:
+        pass
+    except OSError as exc:
+        if exc.errno not in _NO_ATTRIBUTES:
+            raise
     return replace(value, output=_identity(output))
 
 
 def made(previous: Manifest | None, output: Path) -> bool:
-    """Whether `output` is the very folder the last build published (not deleted,
-    replaced or another one): only then can a rebuild change just a few files of it."""
+    """Whether `output` is the very folder the last build published, in the state it
+    left it (not deleted, replaced, restored from elsewhere or another one): only
+    then can a rebuild change just a few files of it."""
+    if previous is None or not previous.output:
+        return False
     try:
-        return previous is not None and previous.output == _identity(output)
+        return previous.output == _identity(output)
     except OSError:
         return False
 

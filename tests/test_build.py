@@ -315,6 +315,22 @@ def test_a_full_rebuild_takes_the_last_sites_charts_instead_of_drawing_them(
     assert after == before  # the same files, linked, not drawn again; the stale one gone
 
 
+def test_files_another_tool_adds_to_the_output_keep_rebuilds_incremental(
+    tmp_path: Path,
+) -> None:
+    """The bench runs Pagefind on the output by itself between builds: the output is
+    still the folder the last build made, and an edit is rendered alone."""
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
+    build(opts)
+    (tmp_path / "out" / "pagefind").mkdir()
+    (tmp_path / "out" / "pagefind" / "pagefind.js").write_text("//", "utf-8")
+    story = content / "stories" / "talks.yaml"
+    story.write_text(story.read_text("utf-8").replace("Nothing was agreed.", "No deal."), "utf-8")
+    assert not build(opts).full
+    assert "No deal." in (tmp_path / "out" / "stories" / "talks" / "index.html").read_text("utf-8")
+
+
 def test_a_fresh_ci_runner_with_restored_caches_draws_no_chart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -136,22 +136,26 @@ def test_a_theme_change_is_a_full_build(tmp_path: Path) -> None:
 
 
 def test_only_the_output_the_last_build_published_is_updated_in_part(tmp_path: Path) -> None:
-    """The manifest names the output folder it made; another folder at that path
-    (deleted and made again: it may even get the same inode back) is not it, and
-    neither is a folder elsewhere."""
-    from generator.incremental import made, published
+    """The manifest names the output folder it made, by a mark on the folder: a
+    folder deleted and made again (which may even get the same inode back) has none,
+    a folder elsewhere is another, and files another tool adds (Pagefind's, say)
+    change nothing."""
+    from generator.incremental import _MARK, made, published
 
     out = tmp_path / "out"
     out.mkdir()
-    manifest = published(Manifest(site="s"), out)
+    manifest = published(Manifest(site="s", pages={"a": "1"}), out)
+    assert made(manifest, out)
+    (out / "pagefind").mkdir()
     assert made(manifest, out)
     assert not made(manifest, tmp_path / "elsewhere")
     assert not made(None, out)
-    stat = out.stat()
-    os.utime(out, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # as if made anew, same inode
-    assert not made(manifest, out)
-    out.rmdir()
-    assert not made(manifest, out)  # gone
+    newer = published(Manifest(site="s", pages={"a": "2"}), out)  # a later build's pages
+    assert made(newer, out) and not made(manifest, out)  # the older state no longer fits
+    os.removexattr(out, _MARK)  # as a folder made anew, whatever its inode
+    assert not made(newer, out)
+    shutil.rmtree(out)
+    assert not made(newer, out)  # gone
 
 
 # --- publishing --------------------------------------------------------------------------------
