@@ -33,7 +33,6 @@ from .charts import (
     ChartSpec,
     Drawing,
     Palette,
-    SocialCard,
     StoryCharts,
     chart_workers,
     start_drawing,
@@ -205,8 +204,7 @@ class _Early:
         figures = story_figures(story, outlets, self.rule)
         charts = story_charts(figures, self.colors)
         self.figures[figures.slug], self.charts[figures.slug] = figures, charts
-        svgs = [spec for spec in charts.all() if not isinstance(spec, SocialCard)]
-        self.drawing.add(svgs, self.target / CHART_FOLDERS[0])
+        self.drawing.add(charts.svgs(), self.target / CHART_FOLDERS[0])
         if self.cards:
             self.drawing.add([charts.card], self.target / CHART_FOLDERS[1])
 
@@ -257,8 +255,8 @@ def _build_steps(
             write_sources(content, site, source)
         settings["OUTPUT_PATH"] = str(target)
         settings["PARALLAX"] = rendered
-        with report.phase("pelican"), _folders_made(target, page_folders(site, settings),
-                                                    report.full):
+        folders = page_folders(site, settings) if report.full else []
+        with report.phase("pelican"), _folders_made(target, folders):
             run_pelican(settings)
         if pagefind:  # story pages only, so while the last charts are drawn
             with report.phase("search"):
@@ -403,9 +401,7 @@ def start_story_charts(
     cold build's), which skips what it was given."""
     colors = palette(settings)
     cards = bool(settings.get("PARALLAX_SOCIAL_CARDS", True))
-    svgs: list[ChartSpec] = [
-        spec for c in charts.values() for spec in c.all() if not isinstance(spec, SocialCard)
-    ]
+    svgs: list[ChartSpec] = [spec for c in charts.values() for spec in c.svgs()]
     pngs: list[ChartSpec] = [c.card for c in charts.values()] if cards else []
     gone: list[str] = []
     groups = []
@@ -454,12 +450,12 @@ def page_folders(site: SiteFigures, settings: Mapping[str, Any]) -> list[str]:
 
 
 @contextmanager
-def _folders_made(target: Path, folders: list[str], now: bool) -> Iterator[None]:
-    """With `now`, a thread makes `folders` under `target` while Pelican reads its
-    Markdown: each page is in a folder of its own, and on a small cloud disk making
-    one costs ~0.1 ms of waiting the build can spend rendering. Pelican makes any it
-    reaches first (and reports any error itself)."""
-    if not now:
+def _folders_made(target: Path, folders: list[str]) -> Iterator[None]:
+    """A thread makes `folders` under `target` while Pelican reads its Markdown (a
+    full build's: each page is in a folder of its own, and on a small cloud disk
+    making one costs ~0.1 ms of waiting the build can spend rendering). Pelican
+    makes any it reaches first (and reports any error itself)."""
+    if not folders:
         yield
         return
 

@@ -45,6 +45,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .figures import BUCKETS, StoryFigures
+from .files import write_new
 from .model import Factuality, Ownership
 
 #: Bump when the drawing changes: every chart then gets a new file name.
@@ -344,12 +345,16 @@ class StoryCharts:
     timeline: CoverageTimeline | None  # None when no source has `published`
     card: SocialCard
 
-    def all(self) -> tuple[ChartSpec, ...]:
-        """The specs to write, the missing timeline left out."""
+    def svgs(self) -> tuple[ChartSpec, ...]:
+        """The SVG charts (the page's), the missing timeline left out."""
         specs: list[ChartSpec] = [self.bias, self.factuality, self.ownership]
         if self.timeline is not None:
             specs.append(self.timeline)
-        return (*specs, self.card)
+        return tuple(specs)
+
+    def all(self) -> tuple[ChartSpec, ...]:
+        """The specs to write: the SVG charts and the card."""
+        return (*self.svgs(), self.card)
 
 
 def bias_bar(figures: StoryFigures, palette: Palette = DEFAULT_PALETTE) -> BiasBar:
@@ -1181,15 +1186,10 @@ def _write_one(spec: ChartSpec, folder: Path) -> Path:
     path = folder / spec.filename
     data = render(spec)
     try:
-        handle = open(path, "xb")  # noqa: SIM115
-    except FileNotFoundError:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "xb")  # noqa: SIM115
+        write_new(path, data)
     except FileExistsError:
         path.unlink()
-        handle = open(path, "xb")  # noqa: SIM115
-    with handle:
-        handle.write(data)
+        write_new(path, data)
     return path
 
 

@@ -67,18 +67,24 @@ def sync_file(path: Path, data: bytes) -> bool:
             return False
     except FileNotFoundError:
         try:
-            handle = open(path, "xb")  # noqa: SIM115
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "xb")  # noqa: SIM115
-        except FileExistsError:  # appeared meanwhile: replace it whole
-            write_atomic(path, data)
+            write_new(path, data)
             return True
-        with handle:
-            handle.write(data)
-        return True
+        except FileExistsError:  # appeared meanwhile: replaced whole, below
+            pass
     write_atomic(path, data)
     return True
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """A file that does not exist yet, created in place (its folder too, when
+    missing): one file, no temp file and rename. FileExistsError if there is one."""
+    try:
+        handle = open(path, "xb")  # noqa: SIM115
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "xb")  # noqa: SIM115
+    with handle:
+        handle.write(data)
 
 
 def sync_tree(folder: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> int:
