@@ -459,17 +459,27 @@ def _folders_made(target: Path, folders: list[str]) -> Iterator[None]:
         yield
         return
 
+    failed = threading.Event()
+
     def make() -> None:
         for folder in folders:
+            if failed.is_set():
+                return
             with suppress(OSError):
                 os.makedirs(target / folder, exist_ok=True)
 
     thread = threading.Thread(target=make, name="page-folders")
-    thread.start()
     try:
+        # Starting waits for the thread: a signal then would skip the join below.
+        with uninterrupted():
+            thread.start()
         yield
+    except BaseException:
+        failed.set()  # the site is about to be removed: no more folders in it
+        raise
     finally:
-        thread.join()
+        with uninterrupted():  # a signal now must not leave the thread making folders
+            thread.join()
 
 
 def run_pelican(settings: dict[str, Any]) -> None:

@@ -472,3 +472,31 @@ def test_a_full_build_renders_beside_the_output_while_the_charts_are_drawn(
     assert report.full and seen == [True]
     assert {p.parent.name for p in (tmp_path / "out").glob("c*s/*")} == {"charts", "cards"}
     assert leftovers(tmp_path) == []
+
+
+def test_ctrl_c_as_the_page_folder_thread_starts_still_stops_and_joins_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a thread waits for it, and Python may run a signal's handler there:
+    the thread must still be told to stop and be joined, or it goes on making folders
+    in a site the failed build has removed."""
+    import signal
+    import threading
+    import time
+
+    from generator import build as build_module
+
+    real_start = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        real_start(self)
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C landing while it starts
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    folders = [f"f{i}" for i in range(20_000)]
+    with pytest.raises(KeyboardInterrupt), build_module._folders_made(tmp_path, folders):
+        pytest.fail("the build went on after Ctrl-C")
+    made = len(os.listdir(tmp_path))
+    assert not [t for t in threading.enumerate() if t.name == "page-folders"]
+    time.sleep(0.1)
+    assert len(os.listdir(tmp_path)) == made < len(folders)
