@@ -489,6 +489,7 @@ def run_pelican(settings: dict[str, Any]) -> None:
     handler = _Errors()
     logger = logging.getLogger("pelican")
     logger.addHandler(handler)
+    rendered = settings.get("PARALLAX")
     try:
         Pelican(settings).run()
     except OSError as exc:  # a full disk, say
@@ -500,6 +501,8 @@ def run_pelican(settings: dict[str, Any]) -> None:
         raise BuildFailed(f"Pelican failed{place}: {type(exc).__name__}: {exc}") from exc
     finally:
         logger.removeHandler(handler)
+        if isinstance(rendered, Rendered):
+            rendered.stop_forked()  # a copy still writing when Pelican failed
     errors = [r for r in handler.records if r.levelno >= logging.ERROR]
     if errors:
         raise BuildFailed("Pelican failed: " + "; ".join(r.getMessage() for r in errors))

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from . import api
 from .figures import SiteFigures, StoryFigures
 from .files import sync_file
+from .forked import Forked
 from .markdown import story_markdown
 from .model import Outlet
 from .sanitize import inline_html
@@ -43,6 +44,9 @@ class Rendered:
     changed: frozenset[str] | None = None
     #: Template fragments rendered once this build (see `once`).
     fragments: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
+    #: Forked copies of the build writing pages (the plugin's `ParallaxGenerator`
+    #: starts one); `stop_forked` ends any still running when Pelican fails.
+    forked: list[Forked] = field(default_factory=list, compare=False)
 
     def once(self, macro: Callable[..., str], *args: Any) -> str:
         """`macro(*args)`, rendered once per build and then reused: a story's card
@@ -60,6 +64,10 @@ class Rendered:
         """The JSON files; in an incremental build only the changed stories' own."""
         for relative, text in api.files(self.site, self.outlets, self.changed):
             sync_file(Path(output) / relative, text.encode("utf-8"))
+
+    def stop_forked(self) -> None:
+        while self.forked:
+            self.forked.pop().stop()
 
     def selects(self, path: str) -> bool:
         return self.selected is None or path in self.selected

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,76 @@ def test_two_cold_builds_of_the_fixture_site_are_byte_identical(tmp_path: Path) 
     assert any(k.startswith("cards/") for k in first)
     assert sorted(first) == sorted(second)
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def _spy_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pid of every forked copy the plugin starts."""
+    from generator import forked as forked_module
+    from generator import plugin
+
+    real, pids = forked_module.Forked.start, []
+
+    def start(work: Callable[[], None], into: list[forked_module.Forked]
+              ) -> forked_module.Forked | None:
+        copy = real(work, into)
+        if copy is not None:
+            pids.append(copy._pid or 0)
+        return copy
+
+    monkeypatch.setattr(plugin.Forked, "start", start)
+    return pids
+
+
+def test_a_forked_copy_writes_the_pages_the_build_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outlet profiles and API files come from a forked copy of the build; where
+    processes cannot fork, the build writes them itself: the same bytes."""
+    fixture = Path(__file__).parent / "fixtures" / "site"
+
+    def cold(name: str) -> dict[str, bytes]:
+        out = tmp_path / name / "out"
+        build(Options(content=fixture, output=out, work=tmp_path / name / "work", cache=None,
+                      search=False))
+        return file_bytes(out)
+
+    pids = _spy_forks(monkeypatch)
+    forked = cold("forked")
+    assert len(pids) == 1
+    monkeypatch.delattr(os, "fork")  # as where processes cannot fork
+    here = cold("here")
+    assert any(k.startswith("outlets/") for k in forked)
+    assert any(k.startswith("api/") for k in forked)
+    assert sorted(forked) == sorted(here)
+    assert [k for k in forked if forked[k] != here[k]] == []
+
+
+def test_a_failed_pelican_run_stops_the_forked_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pelican fails while the copy still writes: the copy is ended, not waited for
+    (it would write into a site the failed build removes)."""
+    import time
+
+    from generator import plugin
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    pids = _spy_forks(monkeypatch)
+    monkeypatch.setattr(plugin.ParallaxGenerator, "write_profiles",
+                        lambda self, writer: time.sleep(120))
+
+    def broken(generator: object) -> None:
+        raise RuntimeError("a plugin bug")
+
+    monkeypatch.setattr(plugin, "attach_stories", broken)
+    started = time.monotonic()
+    with pytest.raises(BuildFailed, match="a plugin bug"):
+        build(options(tmp_path, content))
+    assert time.monotonic() - started < 60
+    assert len(pids) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)  # ended and reaped
+    assert leftovers(tmp_path) == []
 
 
 def test_progress_hears_every_phase_in_order(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """`plugin.SelectiveWriter`: each page is a new file renamed over the old one, with
-Pelican's bookkeeping of what was written kept."""
+Pelican's bookkeeping of what was written kept; `plugin.ReusedMarkdownReader`: one
+converter for every file, each file read as if it were the only one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from pelican.settings import DEFAULT_CONFIG
 from pelican.writers import FileOverwriteFailedError
 
-from generator.plugin import SelectiveWriter
+from generator.plugin import ReusedMarkdownReader, SelectiveWriter, use_reused_markdown
 
 
 def writer(tmp_path: Path) -> SelectiveWriter:
@@ -57,3 +58,43 @@ def test_pelicans_rules_for_writing_a_file_twice_hold(tmp_path: Path) -> None:
     assert Path(page).read_text("utf-8") == "second"
     with pytest.raises(FileOverwriteFailedError):
         w._open_w(page, "utf-8", override=True)
+
+
+def _reader() -> ReusedMarkdownReader:
+    settings = dict(DEFAULT_CONFIG)
+    settings["MARKDOWN"] = {"extension_configs": {"markdown.extensions.tables": {}},
+                            "output_format": "html5"}
+    return ReusedMarkdownReader(settings)
+
+
+def test_one_markdown_converter_reads_each_file_as_if_alone(tmp_path: Path) -> None:
+    """Metadata of every file, not only the first (Pelican's metadata step drops the
+    metadata preprocessor); nothing of one file (metadata, link references, tables)
+    reaches the next."""
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text("Title: First\nSlug: a\n\nSee [the source][ref].\n\n"
+                     "[ref]: https://example.org/a\n\n| x |\n|---|\n| 1 |\n",
+                     encoding="utf-8")
+    second.write_text("Title: Second\n\nSee [the source][ref].\n", encoding="utf-8")
+    reader = _reader()
+    html_a, meta_a = reader.read(str(first))
+    html_b, meta_b = reader.read(str(second))
+    assert (meta_a["title"], meta_a["slug"]) == ("First", "a")
+    assert '<a href="https://example.org/a">the source</a>' in html_a and "<table>" in html_a
+    assert meta_b == {"title": "Second"}  # no slug carried over
+    assert "example.org" not in html_b and "[the source][ref]" in html_b
+    assert reader.read(str(first)) == (html_a, meta_a)  # a third read: the same
+    assert reader._converter is reader._md  # one converter, not one per file
+
+
+def test_pelican_reads_markdown_with_the_reused_converter() -> None:
+    from pelican import signals
+    from pelican.readers import Readers
+
+    signals.readers_init.connect(use_reused_markdown)
+    try:
+        readers = Readers(dict(DEFAULT_CONFIG))
+    finally:
+        signals.readers_init.disconnect(use_reused_markdown)
+    assert type(readers.readers["md"]) is ReusedMarkdownReader
+    assert type(readers.readers["markdown"]) is ReusedMarkdownReader
