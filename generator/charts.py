@@ -24,18 +24,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import json
 import math
 import multiprocessing
 import os
+import re
 import signal
 import struct
 import threading
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from functools import cache, cached_property
@@ -465,13 +467,26 @@ _BAR_HEIGHT = 28
 _CARD = (1200, 630)
 
 
-def _luminance(colour: str) -> float:
+def _rgb(colour: str) -> tuple[float, float, float]:
+    """As matplotlib's `to_rgb`, which `#rrggbb` (every colour of the default palette)
+    does not need: a process drawing only cards never imports matplotlib (~0.1 s)."""
+    if _HEX_RGB.fullmatch(colour):
+        return (int(colour[1:3], 16) / 255, int(colour[3:5], 16) / 255,
+                int(colour[5:7], 16) / 255)
     from matplotlib.colors import to_rgb
 
+    rgb: tuple[float, float, float] = to_rgb(colour)
+    return rgb
+
+
+_HEX_RGB = re.compile("#[0-9a-fA-F]{6}")
+
+
+def _luminance(colour: str) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (channel(c) for c in to_rgb(colour))
+    r, g, b = (channel(c) for c in _rgb(colour))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -486,10 +501,12 @@ def _ink(background: str) -> str:
 
 @cache
 def _font_file(bold: bool) -> str:
-    import matplotlib
-
+    """DejaVu Sans as matplotlib ships it, found without importing matplotlib (as
+    `matplotlib.get_data_path()` would)."""
+    spec = importlib.util.find_spec("matplotlib")
+    assert spec is not None and spec.submodule_search_locations, "matplotlib is installed"
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return str(Path(matplotlib.get_data_path(), "fonts", "ttf", name))
+    return str(Path(spec.submodule_search_locations[0], "mpl-data", "fonts", "ttf", name))
 
 
 @cache
@@ -1009,11 +1026,16 @@ def _png(image: Any, colours: int) -> bytes:
     Not `Image.save`: Pillow deflates through the system zlib, which spent 1.5 ms
     of a card's 3; zlib-ng takes 0.2 ms, and its files are smaller. Every row has
     filter type 0: a card is flat colour, which deflate packs well as it is."""
+    from PIL import Image
     from zlib_ng import zlib_ng
 
     width, height = image.size
-    raw = image.tobytes()
-    rows = b"".join(b"\0" + raw[y * width : (y + 1) * width] for y in range(height))
+    # Each row behind its filter byte: the image pasted one column in, beside a
+    # column of zeros, so Pillow lays out the rows (slicing them here took a fifth
+    # of a card's time).
+    framed = Image.new("P", (width + 1, height), 0)
+    framed.paste(image, (1, 0))
+    rows = framed.tobytes()
     palette = bytes(image.getpalette()[: 3 * colours])
     header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8 bits, palette
     return b"".join((
@@ -1205,7 +1227,8 @@ class ChartError(Exception):
 def _write_batch(jobs: list[Job]) -> int:
     if not jobs:
         return 0  # not even matplotlib to import
-    with _style():
+    svg = any(not isinstance(spec, SocialCard) for spec, _ in jobs)
+    with _style() if svg else nullcontext():  # cards: Pillow only, no matplotlib
         for spec, folder in jobs:
             try:
                 _write_one(spec, folder)
@@ -1295,8 +1318,13 @@ class Drawing:
     the rest once every page is planned. Pages need only the file names, known in
     advance; the build waits before publishing.
 
+    Batches wait here, and each worker holds only `AHEAD` of them; a finished batch
+    sends the next (SVG charts first). So when the build waits, the social cards still
+    queued are drawn by the build itself as well as by the workers: the build's core
+    would otherwise idle while one worker ends the queue.
+
     The workers are started by a thread of their own: starting one waits for the fork
-    server's imports, and the build goes on meanwhile (jobs wait in a queue, which
+    server's imports, and the build goes on meanwhile (jobs wait in the queue, which
     the thread sends once they run). A failed or interrupted build calls `cancel`,
     which waits for that thread before stopping the workers, so none is left behind
     (a signal landing while a worker is forked used to leave one the pool never
@@ -1305,6 +1333,15 @@ class Drawing:
     #: Jobs sent to a worker at a time: small enough that workers end together, big
     #: enough that a worker's caches (fonts, styles) serve many charts.
     BATCH = 64
+    #: Batches once every job is in (~35 ms of cards): the last ones sent end soon
+    #: after the build's own.
+    TAIL_BATCH = 16
+    #: Batches a worker holds: the one it draws and the next, so it never waits for
+    #: one to be sent.
+    AHEAD = 2
+    #: The kind the build draws itself at the end (Pillow only: no matplotlib figures
+    #: to set up in the build process); workers take it last.
+    HERE_KIND = "SocialCard"
 
     def __init__(self, workers: int, palette: Palette | None = None) -> None:
         """`workers`: processes that draw (0: this one, when waited for)."""
@@ -1315,13 +1352,19 @@ class Drawing:
         #: Not yet sent to a worker, by kind: a batch holds one kind of chart (drawn
         #: a quarter faster than the kinds mixed: the same code and caches run on).
         self._queued: dict[str, list[Job]] = {}
-        self._lock = threading.Lock()  # `_queued`, `_pool`, `_here` (the starter's too)
+        #: Guards the queue, the pool and the counts (the starter thread and the
+        #: pool's result thread, which sends the next batch, use them too).
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self._starter: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Any] = []
+        self._futures: list[Future[int]] = []
+        self._running = 0  # batches sent and not done
+        self._last = False  # every job is in: part batches are sent too
         self._failure: BaseException | None = None  # the starter's
         self._here = workers < 1  # no pool: everything is drawn when waited for
-        self._broken = False  # the pool's workers died: the rest is drawn when waited for
+        self._stuck = False  # a batch failed or the pool broke: nothing more is sent
+        self.drawn_here = 0  # cards the build drew itself at the end (`_help`)
 
     def add(self, specs: Iterable[ChartSpec], folder: Path,
             present: Collection[str] = ()) -> None:
@@ -1345,41 +1388,60 @@ class Drawing:
                 self._queued.setdefault(type(job[0]).__name__, []).append(job)
             ready = any(len(jobs) >= self.BATCH for jobs in self._queued.values())
         if ready:
-            self._send(whole_batches=True)
+            self._feed()
 
-    def _send(self, whole_batches: bool = False) -> None:
-        """Queued jobs to the workers (with `whole_batches`, only full batches); the
-        first call starts them, and they take what is queued once they run."""
-        with self._lock:
-            if self._here or self._broken:
-                return
-            if self._pool is None:
-                if self._starter is None:
-                    self._starter = threading.Thread(target=self._start, name="chart-workers")
-                    self._starter.start()
-                return
-            pool, batch = self._pool, self._take(whole_batches)
-        self._submit(pool, batch)
+    def _feed(self) -> None:
+        """Send queued batches until each worker holds `AHEAD` (whole batches only
+        until every job is in); the first call starts the workers, and they take
+        what is queued once they run."""
+        while True:
+            with self._lock:
+                if self._here or self._stuck:
+                    return
+                if self._pool is None:
+                    if self._starter is None:
+                        self._starter = threading.Thread(target=self._start,
+                                                         name="chart-workers")
+                        self._starter.start()
+                    return
+                if self._running >= self._jobs * self.AHEAD:
+                    return
+                batch = self._take(for_workers=True)
+                if not batch:
+                    return
+                try:
+                    future = self._pool.submit(_write_batch, batch)
+                except BrokenProcessPool:  # `wait` draws what it lacks here
+                    self._stuck = True
+                    return
+                self._running += 1
+                self._futures.append(future)
+            future.add_done_callback(self._done)  # now, if it is done already
 
-    def _take(self, whole_batches: bool = False) -> list[Job]:
-        """(Under `_lock`.) Queued jobs, kind after kind, out of the queue."""
-        taken: list[Job] = []
-        for kind, jobs in self._queued.items():
-            n = len(jobs) // self.BATCH * self.BATCH if whole_batches else len(jobs)
-            taken += jobs[:n]
-            self._queued[kind] = jobs[n:]
-        return taken
+    def _done(self, future: Future[int]) -> None:
+        """(The pool's result thread.) A batch is drawn: the next is sent."""
+        with self._changed:
+            self._running -= 1
+            if future.cancelled() or future.exception() is not None:
+                self._stuck = True
+            self._changed.notify_all()
+        self._feed()
 
-    def _submit(self, pool: ProcessPoolExecutor, batch: list[Job]) -> None:
-        """In batches of `BATCH`, smaller when there are few: every worker gets some.
-        A pool found broken takes no more: `wait` draws what it lacks here."""
-        size = max(1, min(self.BATCH, math.ceil(len(batch) / self._jobs)))
-        for i in range(0, len(batch), size):
-            try:
-                self._futures.append(pool.submit(_write_batch, batch[i : i + size]))
-            except BrokenProcessPool:
-                self._broken = True
-                return
+    def _take(self, for_workers: bool) -> list[Job]:
+        """(Under `_lock`.) The next batch out of the queue: for the workers, any
+        kind, SVG charts first; for the build, cards only; [] when none is ready."""
+        kinds = sorted(self._queued, key=lambda kind: kind == self.HERE_KIND)
+        for kind in kinds if for_workers else [self.HERE_KIND]:
+            jobs = self._queued.get(kind, [])
+            if self._last and jobs:  # the end: small batches, so every process ends together
+                size = min(self.TAIL_BATCH, math.ceil(len(jobs) / self._jobs))
+            elif len(jobs) >= self.BATCH:
+                size = self.BATCH
+            else:
+                continue
+            self._queued[kind] = jobs[size:]
+            return jobs[:size]
+        return []
 
     def _start(self) -> None:
         """(The starter thread.) A fresh interpreter per worker (forkserver), not a
@@ -1399,11 +1461,18 @@ class Drawing:
             _stop(pool)
             self._failure = exc
             return
-        self._futures += started
         with self._lock:
             self._pool = pool
-            batch = self._take()
-        self._submit(pool, batch)
+            self._futures += started
+        self._feed()
+
+    def all_in(self) -> None:
+        """Every job is added: batches smaller than `BATCH` go to the workers too
+        (started now when there are enough to be worth it)."""
+        with self._lock:
+            self._last = True
+        if self._starter is not None or len(self._todo) > PARALLEL_THRESHOLD:
+            self._feed()
 
     def _started(self) -> ProcessPoolExecutor | None:
         """The pool, once the starter thread is done (None: drawn here)."""
@@ -1416,46 +1485,62 @@ class Drawing:
     def wait(self) -> list[Path]:
         """Every path, once drawn; a chart that fails raises `ChartError` (the
         other workers are stopped first)."""
-        if self._starter is None and len(self._todo) > PARALLEL_THRESHOLD:
-            self._send()  # enough for the workers after all
+        self.all_in()
         pool = self._started()
-        self._pool = None
         if pool is None:
             _write_batch(self._todo)
         else:
-            with self._lock:
-                batch = self._take()
-            if not self._broken:
-                self._submit(pool, batch)
             try:
+                self._feed()  # what the starter had not sent
+                self._help()
                 self._collect()
             except BaseException:
                 _stop(pool)
                 raise
             pool.shutdown()
-        self._todo, self._queued = [], {}
+        self._todo, self._queued, self._pool = [], {}, None
         return self.paths
 
-    def cancel(self) -> None:
-        """Stop drawing (the build failed or was interrupted): nothing more is drawn,
-        no worker is left (one being started is waited for, then stopped)."""
+    def _help(self) -> None:
+        """Draw queued cards here, batch by batch, while the workers draw the rest
+        (Pillow only: the first card drawn in this process costs ~20 ms)."""
         with self._lock:
-            self._todo, self._queued, self._here = [], {}, True  # the starter sends none
-        if self._starter is not None:
-            self._starter.join()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            _stop(pool)
+            if len(self._queued.get(self.HERE_KIND, ())) < self.TAIL_BATCH:
+                return
+        while True:
+            with self._lock:
+                batch = [] if self._stuck else self._take(for_workers=False)
+            if not batch:
+                return
+            self.drawn_here += _write_batch(batch)
 
     def _collect(self) -> None:
+        """Until the queue is drawn, or a batch failed; then any batch's error."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._stuck or (self._running == 0 and not any(self._queued.values()))
+            )
         try:
-            for future in self._futures:
+            for future in list(self._futures):
                 future.result()
+            if self._stuck and any(self._queued.values()):
+                raise BrokenProcessPool("the pool took no more batches")
         except BrokenProcessPool:
             # Workers could not start (e.g. a __main__ they cannot import again) or
             # died: draw everything here rather than fail the build (a file a dead
             # worker left may be half written).
             _write_batch(self._todo)
+
+    def cancel(self) -> None:
+        """Stop drawing (the build failed or was interrupted): nothing more is drawn,
+        no worker is left (one being started is waited for, then stopped)."""
+        with self._lock:
+            self._todo, self._queued, self._here = [], {}, True  # nothing more is sent
+        if self._starter is not None:
+            self._starter.join()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop(pool)
 
 
 def start_charts(
@@ -1481,6 +1566,5 @@ def start_drawing(
     for specs, folder in groups:
         folder.mkdir(parents=True, exist_ok=True)
         drawing.add(specs, folder, set(os.listdir(folder)))  # one listing, not a stat each
-    if len(drawing._todo) > PARALLEL_THRESHOLD:
-        drawing._send()
+    drawing.all_in()
     return drawing

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -532,11 +533,13 @@ def test_a_broken_worker_pool_falls_back_to_drawing_here(
 
         taken = 0
 
-        def submit(self, *args: object) -> Future[int]:
+        def submit(self, fn: Any, *args: object) -> Future[int]:
             BreakingPool.taken += 1
             if BreakingPool.taken > 3:
                 raise BrokenProcessPool("a worker died")
-            return super().submit(*args)
+            future: Future[int] = Future()
+            future.set_result(fn(*args))  # drawn, as a worker would
+            return future
 
     monkeypatch.setattr(c, "ProcessPoolExecutor", BreakingPool)
     drawing = c.Drawing(workers=2)
@@ -546,3 +549,63 @@ def test_a_broken_worker_pool_falls_back_to_drawing_here(
     drawn = drawing.wait()
     assert BreakingPool.taken > 3
     assert all(p.is_file() for p in drawn) and len(set(drawn)) == len(many)
+
+
+def _cards(n: int) -> list[SocialCard]:
+    return [SocialCard(f"Story number {i} about the harbour strike", (20, 30, 50), i + 1)
+            for i in range(n)]
+
+
+def test_workers_take_svg_charts_first_and_the_build_takes_only_cards() -> None:
+    from generator import charts as c
+    from generator.figures import largest_remainder
+
+    drawing = c.Drawing(workers=1)
+    bars = [c.BiasBar(n, 1, 1, 0, largest_remainder((n, 1, 1))) for n in range(1, 70)]
+    folder = Path("/nonexistent")  # nothing is drawn: the queue only
+    drawing._queued = {"SocialCard": [(s, folder) for s in _cards(70)],
+                       "BiasBar": [(s, folder) for s in bars]}
+    assert {type(s).__name__ for s, _ in drawing._take(for_workers=True)} == {"BiasBar"}
+    assert drawing._take(for_workers=True)[0][0].__class__.__name__ == "SocialCard"
+    assert drawing._take(for_workers=True) == []  # 5 bars and 6 cards: no whole batch
+    assert drawing._take(for_workers=False) == []
+    drawing._last = True  # every job is in: the rest goes, in small batches
+    assert len(drawing._take(for_workers=False)) == 6
+    assert [type(s).__name__ for s, _ in drawing._take(for_workers=True)] == ["BiasBar"] * 5
+    assert drawing._take(for_workers=True) == []
+
+
+def test_the_build_draws_cards_itself_while_it_waits(tmp_path: Path) -> None:
+    """Once every job is in, the cards still queued are shared between the worker
+    and the build (whose core would otherwise idle): every file, the same bytes."""
+    from generator import charts as c
+    from generator.figures import largest_remainder
+
+    drawing = c.Drawing(workers=1)
+    bars = [c.BiasBar(n, 2, 3, 0, largest_remainder((n, 2, 3))) for n in range(1, 41)]
+    cards = _cards(200)
+    drawing.add(bars, tmp_path / "charts")
+    drawing.add(cards, tmp_path / "cards")
+    paths = drawing.wait()
+    assert 0 < drawing.drawn_here <= len(cards)
+    assert len(paths) == len(bars) + len(cards)
+    assert [p.read_bytes() for p in paths] == [c.render(s) for s in [*bars, *cards]]
+
+
+def test_drawing_a_card_needs_no_matplotlib() -> None:
+    """The build draws cards itself: it must not import matplotlib to do so (~0.1 s)."""
+    code = ("import sys; from generator.charts import SocialCard, render_card_png; "
+            "render_card_png(SocialCard('A title', (20, 30, 50), 3)); "
+            "print('matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "False"
+
+
+def test_hex_colours_read_as_matplotlib_reads_them() -> None:
+    from matplotlib.colors import to_rgb
+
+    from generator import charts as c
+
+    for colour in ("#1d5fa8", "#C43D1A", "#ffffff", "#000000", "tab:blue", "red"):
+        assert c._rgb(colour) == to_rgb(colour), colour
