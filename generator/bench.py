@@ -8,8 +8,10 @@ For each size, in one run and side by side:
 * `parallax check` on it;
 * BASELINE: plain Pelican (default theme, default settings, no plugins) building the
   same stories written as plain Markdown pages;
-* a COLD `parallax build` (empty work folder and output), without the search index,
-  then Pagefind alone on its output (so each one's peak memory is its own);
+* a COLD `parallax build` (empty work folder and output), without the search index;
+  up to 2,000 stories baseline and cold build run three times, alternately, each
+  into folders of its own, and the median run counts; then Pagefind alone on the
+  last output (so each one's peak memory is its own);
 * `parallax build` again after editing one key point of one story, once without
   and once with the search index; the edit must show in the story's page.
 
@@ -18,6 +20,10 @@ memory is `ru_maxrss` from `wait4` (the largest single process of its tree), and
 sampler adds up the PSS of the whole process tree every 50 ms (a process pool shows
 there). Timings are reported, never asserted. The table goes to stdout and between
 the markers of docs/benchmarks.md; what is outside the markers stays as written.
+
+Nothing is deleted before the last measurement (trees of an earlier run are set
+aside and removed at the end): this disk creates files up to ten times slower for
+minutes after many were deleted, which would time that cleanup, not the build.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,6 +406,8 @@ class Measure:
     phases: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
     load: float = 0.0  # 1-minute load average when the step started (others' work = noise)
+    #: Seconds of each run when the step ran several times (`seconds` is their median).
+    samples: list[float] = field(default_factory=list)
 
 
 class _TreeSampler(threading.Thread):
@@ -501,6 +509,21 @@ def _checked(result: Measure, log: Path) -> Measure:
     return result
 
 
+def median(runs: Sequence[Measure]) -> Measure:
+    """The median run (the lower middle one of an even count: a run that happened,
+    with its own phases and memory), carrying every run's seconds."""
+    ordered = sorted(runs, key=lambda m: m.seconds)
+    middle = ordered[(len(ordered) - 1) // 2]
+    return Measure(**{**vars(middle), "samples": [m.seconds for m in runs]})
+
+
+def _spread(m: Measure) -> str:
+    """`(3 runs: 5.41–5.65 s)`, or nothing for a single run."""
+    if len(m.samples) < 2:
+        return ""
+    return f" (median of {len(m.samples)} runs: {min(m.samples):.2f}–{max(m.samples):.2f} s)"
+
+
 # --- one size -------------------------------------------------------------------
 
 
@@ -514,14 +537,20 @@ class SizeResult:
     edit_visible: bool | None = None
 
 
+#: Baseline and cold build run this many times, alternately, at sizes up to
+#: `REPEAT_UP_TO` (their ratio is the target; one run of each varies by ±10 % here);
+#: larger sizes run once (a 10,000-story pair takes two minutes).
+REPEAT = 3
+REPEAT_UP_TO = 2000
+
+
 def bench_size(
     size: int, work: Path, seed: int = 0, baseline: bool = True,
-    say: Any = lambda _: None,
+    say: Any = lambda _: None, rounds: int = 1,
 ) -> SizeResult:
     py = sys.executable
     root = work / f"n{size}"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True)  # new: `main` set any earlier one aside, undeleted
     logs = root / "logs"
     content = root / "content"
 
@@ -533,8 +562,8 @@ def bench_size(
     )
     say(f"{size} stories: corpus written in {generated:.1f} s ({result.sources} sources)")
 
-    def run(key: str, label: str, command: Sequence[str | Path]) -> Measure:
-        log = logs / f"{key}.log"
+    def run(key: str, label: str, command: Sequence[str | Path], log_name: str = "") -> Measure:
+        log = logs / f"{log_name or key}.log"
         measured = _checked(measure(label, command, log), log)
         result.runs[key] = measured
         say(f"{size} stories: {label}: {measured.seconds:.2f} s, "
@@ -543,18 +572,31 @@ def bench_size(
 
     run("check", "parallax check", [py, "-m", "generator.cli", "check", "--content", content])
 
-    if baseline:
-        settings = write_baseline(corpus, root / "baseline")
-        out = root / "baseline" / "output"
-        done = run("baseline", "Pelican baseline",
-                   [py, "-m", "pelican", root / "baseline" / "content", "-o", out,
-                    "-s", settings, "-q"])
-        done.output_bytes = disk_usage(out)
-
+    # Baseline and cold build alternately, each round into folders of its own: no
+    # output is deleted between them (on this disk, files created in the minutes after
+    # many were deleted take up to ten times longer; see docs/benchmarks.md).
+    settings = write_baseline(corpus, root / "baseline") if baseline else None
+    bases: list[Measure] = []
+    colds: list[Measure] = []
     site = root / "site"
+    for n in range(rounds, 0, -1):  # the last round's folders are `site`, `build`, `cache`
+        suffix = f".{n}" if n > 1 else ""
+        if settings is not None:
+            out = root / "baseline" / f"output{suffix}"
+            done = run("baseline", "Pelican baseline",
+                       [py, "-m", "pelican", root / "baseline" / "content", "-o", out,
+                        "-s", settings, "-q"], f"baseline{suffix}")
+            done.output_bytes = disk_usage(out)
+            bases.append(done)
+        folders = (root / f"site{suffix}", root / f"build{suffix}", root / f"cache{suffix}")
+        cold = run("cold", "parallax build, cold, no search",
+                   [*build_command(content, *folders), "--no-search"], f"cold{suffix}")
+        cold.output_bytes = disk_usage(folders[0])
+        colds.append(cold)
+    if bases:
+        result.runs["baseline"] = median(bases)
+    result.runs["cold"] = median(colds)
     build = build_command(content, site, root / "build", root / "cache")
-    cold = run("cold", "parallax build, cold, no search", [*build, "--no-search"])
-    cold.output_bytes = disk_usage(site)
     pagefind = run("pagefind", "Pagefind alone on that output",
                    [py, "-m", "pagefind", "--site", site, "--silent",
                     "--glob", "stories/*/index.html"])
@@ -692,7 +734,9 @@ def targets(results: Sequence[SizeResult]) -> list[str]:
         ratio = cold1.seconds / base1.seconds
         out.append(f"- Cold build of 1,000 stories ≤ 1.5 × baseline: build {ratio:.2f} ×"
                    + (f" (with Pagefind {total1.seconds / base1.seconds:.2f} ×)" if total1 else "")
-                   + f" — {verdict(ratio <= 1.5)} (judged on the build without search)")
+                   + f" — {verdict(ratio <= 1.5)} (judged on the build without search)"
+                   + (f"; build {cold1.seconds:.2f} s{_spread(cold1)}, baseline "
+                      f"{base1.seconds:.2f} s{_spread(base1)}" if cold1.samples else ""))
     else:
         out.append(f"- Cold build of 1,000 stories ≤ 1.5 × baseline — {verdict(None)}")
     rebuild1 = small.runs.get("rebuild-nosearch") if small else None
@@ -748,7 +792,9 @@ def report(results: Sequence[SizeResult], info: dict[str, str], seed: int) -> st
         "",
         table(results),
         "",
-        "seconds: wall clock of the child process, interpreter start included; peak RSS: "
+        "seconds: wall clock of the child process, interpreter start included (baseline "
+        "and cold build up to 2,000 stories: the median of alternate runs, each into "
+        "folders of its own); peak RSS: "
         "`ru_maxrss` from `wait4` (the largest single process of the tree); tree PSS: the "
         "proportional set size of the whole process tree summed (pages that forked workers "
         "share count once), sampled every 50 ms (a build running Pagefind or a process pool "
@@ -817,19 +863,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="print the table only")
     parser.add_argument("--keep", action="store_true",
                         help="keep corpora and outputs in the work folder")
+    parser.add_argument("--repeat", type=int, default=REPEAT, metavar="N",
+                        help=f"runs of the baseline and of the cold build, alternately, at "
+                             f"sizes up to {REPEAT_UP_TO:,} stories; the median counts "
+                             f"(default: {REPEAT})")
 
 
 def _iter_results(args: argparse.Namespace) -> Iterator[SizeResult]:
     for size in args.sizes:
         yield bench_size(size, args.work, args.seed, not args.skip_baseline,
-                         say=lambda text: print(text, file=sys.stderr, flush=True))
-        if not args.keep:
-            shutil.rmtree(args.work / f"n{size}", ignore_errors=True)
+                         say=lambda text: print(text, file=sys.stderr, flush=True),
+                         rounds=args.repeat if size <= REPEAT_UP_TO else 1)
+
+
+def _set_aside(trees: Iterable[Path], trash: Path) -> None:
+    """Move `trees` into `trash` (a rename: nothing is deleted yet)."""
+    for tree in trees:
+        if tree.exists():
+            trash.mkdir(parents=True, exist_ok=True)
+            tree.rename(trash / f"{tree.name}.{len(os.listdir(trash))}")
+
+
+def _empty_trash(work: Path) -> None:
+    for trash in work.glob(".trash-*"):  # ours, and any an interrupted run left
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def main(args: argparse.Namespace) -> int:
+    """Every tree is deleted after the last measurement, never before one: this
+    disk creates files up to ten times slower in the minutes after many were
+    deleted (ext4 without a journal skips recently freed inodes), which would time
+    the previous run's cleanup rather than the build."""
     info = machine()
     results: list[SizeResult] = []
+    trees = [args.work / f"n{size}" for size in args.sizes]
+    trash = args.work / f".trash-{os.getpid()}"
+    _set_aside(trees, trash)
     try:
         for result in _iter_results(args):
             results.append(result)
@@ -837,6 +906,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"parallax bench: {failed}", file=sys.stderr)
         if not results:
             return 1
+    finally:
+        if not args.keep:
+            _set_aside(trees, trash)
+        _empty_trash(args.work)
     after = commit()
     if after != info["commit"]:
         info["commit"] += f" ({after} at the end: the code changed during the run)"

@@ -168,3 +168,80 @@ def test_measure_reports_time_memory_and_phases(tmp_path: Path) -> None:
     assert m.peak_kib >= 64 * 1024
     assert m.phases == {"pelican": 1.25}
     assert m.seconds > 0
+
+
+def test_the_median_run_counts_and_every_time_is_kept() -> None:
+    runs = [bench.Measure("cold", t, peak_kib=int(t * 1000), phases={"load": t / 4})
+            for t in (6.1, 5.4, 5.8)]
+    middle = bench.median(runs)
+    assert (middle.seconds, middle.peak_kib, middle.phases) == (5.8, 5800, {"load": 1.45})
+    assert middle.samples == [6.1, 5.4, 5.8]
+    assert bench.median(runs[:2]).seconds == 5.4  # an even count: the lower, a real run
+    result = bench.SizeResult(1000, 22000, 14 * 2**20, 1.2, edit_visible=True)
+    result.runs = {"cold": middle, "baseline": bench.median(
+        [bench.Measure("baseline", t) for t in (4.0, 3.8, 4.2)])}
+    lines = "\n".join(bench.targets([result]))
+    assert ("build 1.45 × — **met** (judged on the build without search); build 5.80 s "
+            "(median of 3 runs: 5.40–6.10 s), baseline 4.00 s (median of 3 runs: "
+            "3.80–4.20 s)") in lines
+
+
+def _fake_measure(calls: list[tuple[str, list[str]]]) -> object:
+    def measure(label: str, command: list[object], log: Path, cwd: Path = bench.PROJECT
+                ) -> bench.Measure:
+        words = [str(c) for c in command]
+        calls.append((label, words))
+        for flag in ("-o", "--output"):
+            if flag in words:
+                Path(words[words.index(flag) + 1]).mkdir(parents=True, exist_ok=True)
+        return bench.Measure(label, 1.0 + len(calls) / 100)
+
+    return measure
+
+
+def test_baseline_and_cold_build_alternate_into_folders_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is deleted between the timed runs: each round has its own output,
+    work and cache folders; the last round's are the ones the rebuilds use."""
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(bench, "measure", _fake_measure(calls))
+    deleted: list[str] = []
+    monkeypatch.setattr(bench.shutil, "rmtree", lambda path, **_: deleted.append(str(path)))
+    result = bench.bench_size(5, tmp_path, rounds=3)
+    labels = [label for label, _ in calls]
+    assert labels[:7] == ["parallax check", *["Pelican baseline",
+                                              "parallax build, cold, no search"] * 3]
+    outputs = [words[words.index("--output") + 1] for label, words in calls[1:7]
+               if label.startswith("parallax build")]
+    root = tmp_path / "n5"
+    assert outputs == [str(root / "site.3"), str(root / "site.2"), str(root / "site")]
+    rebuilds = [words for label, words in calls if "after one edit" in label]
+    assert rebuilds and all(str(root / "site") in words for words in rebuilds)
+    assert [d for d in deleted if "site" in d or "output" in d] == []
+    assert len(result.runs["cold"].samples) == 3 and len(result.runs["baseline"].samples) == 3
+
+
+def test_old_trees_are_deleted_only_after_the_last_measurement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tmp_path / "n5" / "site" / "page.html"
+    old.parent.mkdir(parents=True)
+    old.write_text("from an earlier run")
+    seen: list[bool] = []
+
+    def bench_size(size: int, work: Path, *args: object, **kwargs: object) -> bench.SizeResult:
+        # Set aside, not deleted: no freed inodes while this run measures.
+        seen.append(not (work / "n5").exists()
+                    and any(p.read_text() == "from an earlier run"
+                            for p in work.glob(".trash-*/n5.*/site/page.html")))
+        (work / f"n{size}" / "site").mkdir(parents=True)
+        return bench.SizeResult(size, 10, 1000, 0.1)
+
+    monkeypatch.setattr(bench, "bench_size", bench_size)
+    parser = bench.argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--sizes", "5", "--work", str(tmp_path), "--no-report"])
+    assert bench.main(args) == 0
+    assert seen == [True]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
