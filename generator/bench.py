@@ -457,8 +457,11 @@ class _TreeSampler(threading.Thread):
 
 
 def measure(label: str, command: Sequence[str | Path], log: Path, cwd: Path = PROJECT) -> Measure:
-    """Run `command`, output to `log`; wall time, wait4's max RSS, sampled tree RSS."""
+    """Run `command`, output to `log`; wall time, wait4's max RSS, sampled tree RSS.
+    The disk is synced first: the previous step's writes are not flushed during
+    this one."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    os.sync()
     load = os.getloadavg()[0]
     with open(log, "wb") as handle:
         start = time.perf_counter()
