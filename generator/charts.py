@@ -588,9 +588,12 @@ class _Svg:
         return data[:end] + b"\n <title>" + escape(alt).encode() + b"</title>" + data[end:]
 
 
+@functools.lru_cache(maxsize=256)
 def _gc(stroke: str = "none", linewidth: float = 0.0, alpha: float | None = None,
         dashes: tuple[float, ...] | None = None) -> Any:
-    """A graphics context as matplotlib's patches and lines set one up."""
+    """A graphics context as matplotlib's patches and lines set one up; made once
+    per style and process (the SVG renderer only reads it; making one per shape was
+    a tenth of drawing a chart)."""
     from matplotlib.backend_bases import GraphicsContextBase
     from matplotlib.colors import to_rgba
 
