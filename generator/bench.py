@@ -406,6 +406,8 @@ class Measure:
     phases: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
     load: float = 0.0  # 1-minute load average when the step started (others' work = noise)
+    #: Microseconds to create an empty file just before the step (`file_creation`).
+    create_us: float = 0.0
     #: Seconds of each run when the step ran several times (`seconds` is their median).
     samples: list[float] = field(default_factory=list)
 
@@ -462,6 +464,7 @@ def measure(label: str, command: Sequence[str | Path], log: Path, cwd: Path = PR
     this one."""
     log.parent.mkdir(parents=True, exist_ok=True)
     os.sync()
+    create_us = file_creation(log.parent / f".probe-{log.stem}")
     load = os.getloadavg()[0]
     with open(log, "wb") as handle:
         start = time.perf_counter()
@@ -477,8 +480,20 @@ def measure(label: str, command: Sequence[str | Path], log: Path, cwd: Path = PR
     return Measure(
         label, seconds, peak_kib=int(usage.ru_maxrss), tree_kib=sampler.peak_kib,
         phases={m.group(1): float(m.group(2)) for m in _TIMING_RE.finditer(text)},
-        returncode=child.returncode, load=load,
+        returncode=child.returncode, load=load, create_us=create_us,
     )
+
+
+def file_creation(folder: Path, files: int = 500) -> float:
+    """Microseconds to create an empty file in a new `folder` (kept: deleting would
+    slow the next step). A cold build creates ~13 files per story against the
+    baseline's ~1.2, so the disk's pace weighs on their ratio: ~20–40 µs on a quiet
+    disk here, 300–700 µs for minutes after many files were deleted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for n in range(files):
+        os.close(os.open(folder / f"{n}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
+    return (time.perf_counter() - start) / files * 1e6
 
 
 def disk_usage(path: Path) -> int:
@@ -694,8 +709,8 @@ def _cold_total(r: SizeResult) -> Measure | None:
 def table(results: Sequence[SizeResult]) -> str:
     lines = [
         "| stories | step | seconds | × baseline | peak RSS MiB | tree PSS MiB | output MiB "
-        "| load |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| load | disk µs |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         runs = dict(r.runs)
@@ -711,7 +726,7 @@ def table(results: Sequence[SizeResult]) -> str:
             output = "–" if key == "check" else _mib(m.output_bytes)
             lines.append(
                 f"| {r.size:,} | {name} | {m.seconds:.2f} | {ratio} | {m.peak_kib / 1024:,.0f} "
-                f"| {m.tree_kib / 1024:,.0f} | {output} | {m.load:.1f} |"
+                f"| {m.tree_kib / 1024:,.0f} | {output} | {m.load:.1f} | {m.create_us:,.0f} |"
             )
     return "\n".join(lines)
 
@@ -803,7 +818,10 @@ def report(results: Sequence[SizeResult], info: dict[str, str], seed: int) -> st
         "share count once), sampled every 50 ms (a build running Pagefind or a process pool "
         "counts them all); output: `du` of the output folder (for Pagefind: of `pagefind/`); "
         "load: 1-minute load average when the step started (on 2 cores, above ~0.5 means "
-        "other work shared the machine).",
+        "other work shared the machine); disk µs: time to create an empty file just "
+        "before the step (~20–40 µs on a quiet disk here; up to ~700 µs for minutes after "
+        "many files were deleted, which slows a cold build, ~13 files a story, far more "
+        "than the baseline, ~1.2).",
         "",
         "Corpora:",
         "",

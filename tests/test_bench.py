@@ -245,3 +245,14 @@ def test_old_trees_are_deleted_only_after_the_last_measurement(
     assert bench.main(args) == 0
     assert seen == [True]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_each_step_records_how_fast_the_disk_creates_files(tmp_path: Path) -> None:
+    """The disk's pace goes beside each timing (a cold build creates ten times the
+    baseline's files); the probe's files stay, as deleting them would slow the step."""
+    m = bench.measure("child", [sys.executable, "-c", "pass"], tmp_path / "logs" / "x.log")
+    assert m.create_us > 0
+    assert len(list((tmp_path / "logs" / ".probe-x").iterdir())) == 500
+    result = bench.SizeResult(1000, 22000, 14 * 2**20, 1.2)
+    result.runs = {"baseline": bench.Measure("baseline", 4.0, create_us=23.4)}
+    assert bench.table([result]).splitlines()[-1].endswith("| 0.0 | 23 |")
