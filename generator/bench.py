@@ -726,7 +726,8 @@ def table(results: Sequence[SizeResult]) -> str:
             output = "–" if key == "check" else _mib(m.output_bytes)
             lines.append(
                 f"| {r.size:,} | {name} | {m.seconds:.2f} | {ratio} | {m.peak_kib / 1024:,.0f} "
-                f"| {m.tree_kib / 1024:,.0f} | {output} | {m.load:.1f} | {m.create_us:,.0f} |"
+                f"| {m.tree_kib / 1024:,.0f} | {output} | {m.load:.1f} "
+                f"| {f'{m.create_us:,.0f}' if m.create_us else '–'} |"
             )
     return "\n".join(lines)
 

@@ -256,3 +256,6 @@ def test_each_step_records_how_fast_the_disk_creates_files(tmp_path: Path) -> No
     result = bench.SizeResult(1000, 22000, 14 * 2**20, 1.2)
     result.runs = {"baseline": bench.Measure("baseline", 4.0, create_us=23.4)}
     assert bench.table([result]).splitlines()[-1].endswith("| 0.0 | 23 |")
+    result.runs["cold"] = bench.Measure("cold", 5.0)
+    result.runs["pagefind"] = bench.Measure("pagefind", 2.0)  # and their sum, not a run:
+    assert bench.table([result]).splitlines()[-1].endswith("| 0.0 | – |")
