@@ -45,18 +45,24 @@ class Forked:
         failure finds it) before any signal is handled: Python runs a handler between
         any two steps of the main thread, so Ctrl-C landing (even just before) could
         raise after the fork and leave a copy nobody stops. None where processes
-        cannot fork (the caller then runs `work` itself)."""
+        cannot fork, or this one cannot now (out of memory or processes): the
+        caller then runs `work` itself."""
         if not hasattr(os, "fork"):
             return None
         read, write = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is printed twice
             stream.flush()
         with uninterrupted():  # a handler run between fork and `into` would orphan it
-            with warnings.catch_warnings():
-                # Python 3.12+ warns when a process with threads forks: the copy runs
-                # one function of this thread's and never touches the others' state.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            try:
+                with warnings.catch_warnings():
+                    # Python 3.12+ warns when a process with threads forks: the copy
+                    # runs one function of this thread's, never the others' state.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    pid = os.fork()
+            except OSError:
+                os.close(read)
+                os.close(write)
+                return None
             if pid == 0:
                 os.close(read)
                 _run_child(work, write)

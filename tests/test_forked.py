@@ -108,9 +108,18 @@ def test_ctrl_c_is_left_to_the_build(tmp_path: Path) -> None:
 
 
 def test_no_fork_no_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where processes cannot fork, the caller does the work itself."""
-    monkeypatch.delattr(os, "fork")
+    """Where processes cannot fork, or this one cannot now, the caller does the
+    work itself; no pipe is left open."""
     into: list[Forked] = []
+    before = len(os.listdir("/proc/self/fd"))
+
+    def no_memory() -> int:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_memory)
+    assert Forked.start(lambda: None, into) is None
+    assert len(os.listdir("/proc/self/fd")) == before
+    monkeypatch.delattr(os, "fork")
     assert Forked.start(lambda: None, into) is None
     assert into == []
 
