@@ -1417,6 +1417,9 @@ class Drawing:
                 except BrokenProcessPool:  # `wait` draws what it lacks here
                     self._stuck = True
                     return
+                except RuntimeError:  # shut down: the build failed meanwhile
+                    self._stuck = True
+                    return
                 self._running += 1
                 self._futures.append(future)
             future.add_done_callback(self._done)  # now, if it is done already
@@ -1498,6 +1501,8 @@ class Drawing:
                 self._help()
                 self._collect()
             except BaseException:
+                with self._lock:
+                    self._stuck = True  # a batch ending now sends no other
                 _stop(pool)
                 raise
             pool.shutdown()
@@ -1539,6 +1544,7 @@ class Drawing:
         no worker is left (one being started is waited for, then stopped)."""
         with self._lock:
             self._todo, self._queued, self._here = [], {}, True  # nothing more is sent
+            self._stuck = True
         if self._starter is not None:
             self._starter.join()
         pool, self._pool = self._pool, None

@@ -609,3 +609,41 @@ def test_hex_colours_read_as_matplotlib_reads_them() -> None:
 
     for colour in ("#1d5fa8", "#C43D1A", "#ffffff", "#000000", "tab:blue", "red"):
         assert c._rgb(colour) == to_rgb(colour), colour
+
+
+def test_a_pool_shut_down_under_a_finished_batch_sends_nothing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch that ends as the build stops the pool sends the next one into a shut
+    pool: no error from the pool's thread (it would print a traceback after the
+    build's one line), and what is left is drawn here."""
+    from concurrent.futures import Future
+
+    from generator import charts as c
+
+    class ShutPool:
+        taken = 0
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def submit(self, fn: Any, *args: object) -> Future[int]:
+            ShutPool.taken += 1
+            if ShutPool.taken > 3:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            future: Future[int] = Future()
+            future.set_result(fn(*args))
+            return future
+
+        def shutdown(self) -> None:
+            pass
+
+    monkeypatch.setattr(c, "ProcessPoolExecutor", ShutPool)
+    drawing = c.Drawing(workers=1)
+    cards = _cards(150)
+    drawing.add(cards, tmp_path)
+    with caplog.at_level("ERROR", logger="concurrent.futures"):
+        paths = drawing.wait()
+    assert ShutPool.taken > 3
+    assert caplog.records == []
+    assert [p.read_bytes() for p in paths] == [c.render(s) for s in cards]
