@@ -50,6 +50,7 @@ from .files import (
     sync_tree,
     uninterrupted,
 )
+from .helpers import OUTLET_URL
 from .load import Content, load_content
 from .model import Outlet, Story
 from .problems import Problem
@@ -437,13 +438,13 @@ def page_folders(site: SiteFigures, settings: Mapping[str, Any]) -> list[str]:
     when the settings name pages by more than their slug."""
     try:
         return [
-            os.path.dirname(str(pattern).format(slug=slug))
-            for pattern, slugs in (
-                (settings["ARTICLE_SAVE_AS"], [s.slug for s in site.stories]),
-                (settings["TAG_SAVE_AS"], [t.slug for t in site.topics]),
-                ("outlets/{slug}/index.html", [o.key for o in site.outlets]),
+            os.path.dirname(pattern.format(**{name: value}))
+            for pattern, name, values in (
+                (str(settings["ARTICLE_SAVE_AS"]), "slug", [s.slug for s in site.stories]),
+                (str(settings["TAG_SAVE_AS"]), "slug", [t.slug for t in site.topics]),
+                (f"{OUTLET_URL}index.html", "key", [o.key for o in site.outlets]),
             )
-            for slug in slugs
+            for value in values
         ]
     except (KeyError, IndexError, ValueError, AttributeError):
         return []

@@ -1344,7 +1344,7 @@ class Drawing:
     AHEAD = 2
     #: The kind the build draws itself at the end (Pillow only: no matplotlib figures
     #: to set up in the build process); workers take it last.
-    HERE_KIND = "SocialCard"
+    HERE_KIND = SocialCard.__name__
 
     def __init__(self, workers: int, palette: Palette | None = None) -> None:
         """`workers`: processes that draw (0: this one, when waited for)."""
@@ -1414,11 +1414,8 @@ class Drawing:
                     return
                 try:
                     future = self._pool.submit(_write_batch, batch)
-                except BrokenProcessPool:  # `wait` draws what it lacks here
-                    self._stuck = True
-                    return
-                except RuntimeError:  # shut down: the build failed meanwhile
-                    self._stuck = True
+                except RuntimeError:  # broken (BrokenProcessPool) or shut down (the
+                    self._stuck = True  # build failed meanwhile): `wait` draws the rest
                     return
                 self._running += 1
                 self._futures.append(future)

@@ -50,6 +50,10 @@ def _site_url(site: str, pattern: str, **fields: str) -> str:
     return f"{site}/{pattern.format(**fields)}"
 
 
+#: An outlet profile's URL (not a Pelican setting: the plugin writes those pages).
+OUTLET_URL = "outlets/{key}/"
+
+
 def url_helpers(settings: Mapping[str, Any]) -> dict[str, Callable[[str], str]]:
     """URLs inside the site: SITEURL ('' locally, absolute when published) + the
     path the settings give a story, a topic, a topic's feed, an outlet."""
@@ -62,5 +66,5 @@ def url_helpers(settings: Mapping[str, Any]) -> dict[str, Callable[[str], str]]:
         "story_url": made(str(settings.get("ARTICLE_URL", "stories/{slug}/")), "slug"),
         "topic_url": made(str(settings.get("TAG_URL", "topics/{slug}/")), "slug"),
         "topic_feed": made(str(settings.get("TAG_FEED_ATOM")), "slug"),
-        "outlet_url": made("outlets/{key}/", "key"),
+        "outlet_url": made(OUTLET_URL, "key"),
     }

@@ -12,7 +12,7 @@ import re
 
 from .figures import StoryFigures
 from .model import has_line_break, split_citations
-from .sanitize import inline
+from .sanitize import CITE_CLOSE, CITE_OPEN, inline
 
 
 class UnsafeMetadata(ValueError):
@@ -29,7 +29,6 @@ def meta_line(key: str, value: str) -> str:
 #: Markdown passes through as text (`inline` keeps them out of editor text). Its
 #: links are made after Markdown (`link_citations`): they are ours, numbers only,
 #: and Markdown's link and escape patterns were a third of a story's rendering time.
-CITE_OPEN, CITE_CLOSE = "\ue000", "\ue001"
 _CITATION = re.compile(f"{CITE_OPEN}([0-9]+(?:,[0-9]+)*){CITE_CLOSE}")
 
 

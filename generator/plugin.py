@@ -29,7 +29,7 @@ from pelican.writers import FileOverwriteFailedError, Writer
 
 from .files import sync_file
 from .forked import Forked
-from .helpers import TEMPLATE_GLOBALS, url_helpers
+from .helpers import OUTLET_URL, TEMPLATE_GLOBALS, url_helpers
 from .markdown import link_citations
 from .render import Rendered, robots_txt, sitemap_xml
 from .sanitize import clean_page, clean_story
@@ -114,13 +114,10 @@ class ParallaxGenerator(Generator):
         rendered = _rendered(self.settings)
         template = self.get_template("outlet")
         for outlet in rendered.site.outlets:
+            url = OUTLET_URL.format(key=outlet.key)
             writer.write_file(
-                f"outlets/{outlet.key}/index.html",
-                template,
-                self.context,
-                outlet=outlet,
-                url=f"outlets/{outlet.key}/",
-                page_name=f"outlets/{outlet.key}/index",
+                f"{url}index.html", template, self.context,
+                outlet=outlet, url=url, page_name=f"{url}index",
             )
         rendered.write_api(self.output_path)
 

@@ -21,6 +21,7 @@ from . import api
 from .figures import SiteFigures, StoryFigures
 from .files import sync_file
 from .forked import Forked
+from .helpers import OUTLET_URL
 from .markdown import story_markdown
 from .model import Outlet
 from .sanitize import inline_html
@@ -87,7 +88,7 @@ def sitemap_xml(site: SiteFigures, siteurl: str, pages: Iterable[str]) -> str:
     rows += [(f"{page}/", None, "monthly") for page in sorted(pages)]
     rows += [(f"stories/{s.slug}/", s.coverage.last_updated, "weekly") for s in site.stories]
     rows += [(f"topics/{t.slug}/", newest, "daily") for t in site.topics]
-    rows += [(f"outlets/{o.key}/", newest, "weekly") for o in site.outlets]
+    rows += [(OUTLET_URL.format(key=o.key), newest, "weekly") for o in site.outlets]
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, lastmod, freq in rows:

@@ -37,8 +37,11 @@ _ATTRIBUTES = {
 }
 _SCHEMES = {"http", "https", "mailto"}
 _URL_NOISE = re.compile(r"[\t\n\r]")
-#: The citation markers of `generator.markdown`, never taken from editor text.
-_NOT_CITATIONS = str.maketrans({"\ue000": "\ufffd", "\ue001": "\ufffd"})
+#: The private-use characters around a citation's numbers in the Markdown that
+#: `generator.markdown` writes (it links them after Markdown): never taken from
+#: editor text, where `inline` makes them U+FFFD.
+CITE_OPEN, CITE_CLOSE = "\ue000", "\ue001"
+_NOT_CITATIONS = str.maketrans({CITE_OPEN: "\ufffd", CITE_CLOSE: "\ufffd"})
 
 
 def inline(text: str) -> str:
