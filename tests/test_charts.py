@@ -313,7 +313,7 @@ def test_card_png_is_five_valid_chunks_and_the_very_pixels_drawn() -> None:
     image = Image.new("P", (7, 3), 1)
     image.putpalette([10, 20, 30, 200, 100, 50, 1, 2, 3])
     image.putpixel((2, 1), 2)
-    png = charts._png(image, 3)
+    png = charts._png(charts._Rows.of(image), bytes([10, 20, 30, 200, 100, 50, 1, 2, 3]))
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     chunks, at = [], 8
     while at < len(png):
@@ -329,6 +329,19 @@ def test_card_png_is_five_valid_chunks_and_the_very_pixels_drawn() -> None:
     decoded = Image.open(io.BytesIO(png))
     assert decoded.mode == "P" and decoded.size == (7, 3)
     assert decoded.convert("RGB").tobytes() == image.convert("RGB").tobytes()
+
+
+@pytest.mark.parametrize("xy", [(2, 1), (0, 0), (-3, -2), (5, 2), (9, 1), (1, 4), (-9, 0)])
+def test_card_rows_take_a_paste_as_pillow_does(xy: tuple[int, int]) -> None:
+    """A text pasted into the card's rows lands where `Image.paste` puts it, clipped
+    at every edge, each row still behind its zero filter byte."""
+    image = Image.new("P", (7, 4), 1)
+    piece = Image.frombytes("L", (4, 3), bytes(range(20, 32)))
+    rows = charts._Rows.of(image)
+    rows.paste(piece, xy)
+    image.paste(piece, xy)
+    framed = b"".join(b"\0" + image.tobytes()[r * 7 : r * 7 + 7] for r in range(4))
+    assert bytes(rows.data) == framed
 
 
 def test_card_colours_are_the_palette_and_its_blends() -> None:
