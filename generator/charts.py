@@ -1029,26 +1029,24 @@ def _font_bytes(bold: bool) -> bytes:
 
 
 def _wrap(text: str, size: int, width: float) -> list[str]:
-    """Greedy word wrap measured in the card's bold face; long words are cut."""
+    """Greedy word wrap measured in the card's bold face; long words are cut. One
+    measure per word that fits (shaping a line is most of fitting a title)."""
     font = _pil_font(size, True)
     lines: list[str] = []
     line = ""
     for word in text.split():
+        if line and font.getlength(f"{line} {word}") <= width:
+            line = f"{line} {word}"
+            continue
+        if line:
+            lines.append(line)
         while font.getlength(word) > width:  # a word wider than a line
             cut = len(word)
             while cut > 1 and font.getlength(word[:cut]) > width:
                 cut -= 1
-            if line:
-                lines.append(line)
-                line = ""
             lines.append(word[:cut])
             word = word[cut:]
-        candidate = f"{line} {word}" if line else word
-        if not line or font.getlength(candidate) <= width:
-            line = candidate
-        else:
-            lines.append(line)
-            line = word
+        line = word
     if line:
         lines.append(line)
     return lines
@@ -1056,6 +1054,10 @@ def _wrap(text: str, size: int, width: float) -> list[str]:
 
 def _fit_title(title: str, width: float, max_lines: int = 4) -> tuple[int, list[str]]:
     for size in (60, 54, 48, 44, 40):
+        # Wider than the lines together, with the spaces they would break at (each
+        # narrower than the size): it cannot fit, no need to wrap it.
+        if _pil_font(size, True).getlength(title) > max_lines * (width + size):
+            continue
         lines = _wrap(title, size, width)
         if len(lines) <= max_lines:
             return size, lines

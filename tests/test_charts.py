@@ -344,6 +344,63 @@ def test_card_rows_take_a_paste_as_pillow_does(xy: tuple[int, int]) -> None:
     assert bytes(rows.data) == framed
 
 
+def _greedy(text: str, size: int, width: float) -> list[str]:
+    """The plain greedy wrap (every candidate measured) the card's must agree with."""
+    font = charts._pil_font(size, True)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while font.getlength(word) > width:
+            cut = len(word)
+            while cut > 1 and font.getlength(word[:cut]) > width:
+                cut -= 1
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        if line and font.getlength(f"{line} {word}") <= width:
+            line = f"{line} {word}"
+        else:
+            if line:
+                lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+TITLES = [
+    "Talks in Istanbul",
+    "Senate passes sweeping climate bill after marathon overnight session in Washington",
+    "Storm batters coast, thousands without power as officials warn of flooding along "
+    "the river delta while evacuation orders spread to three more counties overnight",
+    "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt "
+    "und Co. melden Rekord",
+    "A " * 60,
+    "Überraschung: Ärzte warnen vor Hitzewelle — «Ça suffit», dit la ministre",
+]
+
+
+@pytest.mark.parametrize("title", TITLES)
+def test_card_titles_wrap_greedily_at_the_largest_size_that_fits(title: str) -> None:
+    """Lines are filled word by word and cut inside a word only when it alone is
+    wider than a line; the title takes the largest size at which it fits in four
+    lines (else the smallest, its last line ending in an ellipsis)."""
+    width = 1200 - 2 * charts._CARD_MARGIN
+    sizes = (60, 54, 48, 44, 40)
+    for size in sizes:
+        assert charts._wrap(title, size, width) == _greedy(title, size, width)
+    size, lines = charts._fit_title(title, width)
+    fitting = [s for s in sizes if len(_greedy(title, s, width)) <= 4]
+    if fitting:
+        assert (size, lines) == (fitting[0], _greedy(title, fitting[0], width))
+    else:
+        assert size == 40 and len(lines) == 4 and lines[-1].endswith("…")
+    font = charts._pil_font(size, True)
+    assert all(font.getlength(line) <= width for line in lines)
+
+
 def test_card_colours_are_the_palette_and_its_blends() -> None:
     """The card maps to a fixed palette (no adaptive one per card): each side's colour
     is there exactly, and a swapped palette gives its own colours, not the default's."""
