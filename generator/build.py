@@ -37,7 +37,6 @@ from .charts import (
     chart_workers,
     start_drawing,
     story_charts,
-    warm_up,
 )
 from .figures import SiteFigures, StoryFigures, Thresholds, site_figures, story_figures
 from .files import (
@@ -55,10 +54,10 @@ from .load import Content, load_content
 from .model import Outlet, Story
 from .problems import Problem
 from .render import Rendered, Summaries, page_sources, read_memo, story_sources, write_memo
+from .workers import CHART_FOLDERS, draws_charts, warm_up
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The site's folders of charts and social cards (drawn while Pelican renders).
-CHART_FOLDERS = ("charts", "cards")
 #: Folders of the work folder earlier versions kept a whole site in.
 _LEGACY_SITES = ("site", "site.new")
 
@@ -188,11 +187,10 @@ class _Early:
 
     @classmethod
     def start(cls, options: Options, settings: dict[str, Any]) -> _Early | None:
+        if draws_charts(options.output, options.cache):
+            warm_up()  # (begun by `parallax build` already: a server running is kept)
         if (options.output / CHART_FOLDERS[0]).is_dir():
-            if options.cache is None:
-                warm_up()  # a full build: charts not in the output yet are drawn
             return None
-        warm_up()  # every chart will be drawn: the workers' imports overlap loading
         target = sibling(options.output, "staging")
         shutil.rmtree(target, ignore_errors=True)
         for kind in CHART_FOLDERS:

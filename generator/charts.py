@@ -27,7 +27,6 @@ import hashlib
 import importlib.util
 import json
 import math
-import multiprocessing
 import os
 import re
 import signal
@@ -37,7 +36,7 @@ import zlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from functools import cache, cached_property
@@ -49,6 +48,7 @@ from xml.sax.saxutils import escape
 from .figures import BUCKETS, StoryFigures
 from .files import write_new
 from .model import Factuality, Ownership
+from .workers import context
 
 #: Bump when the drawing changes: every chart then gets a new file name.
 STYLE_VERSION = 1
@@ -1372,30 +1372,6 @@ def _write_batch(jobs: list[Job]) -> int:
     return len(jobs)
 
 
-#: What chart workers import: loaded once by the fork server, which forks workers.
-_WORKER_MODULES = [
-    "generator.charts", "matplotlib.backends.backend_svg",
-    "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont", "PIL.PngImagePlugin",
-]
-
-
-def _context() -> Any:
-    return multiprocessing.get_context("forkserver")
-
-
-def warm_up() -> None:
-    """Start the chart workers' fork server now, importing what they need, so that
-    happens on an idle core while the build loads content. (Once per process; a
-    server already running is used as it is.)"""
-    from multiprocessing import forkserver
-
-    context = _context()
-    context.set_forkserver_preload(_WORKER_MODULES)
-    # A TMPDIR too deep for its socket: no server, and the charts are drawn in-process.
-    with suppress(OSError):
-        forkserver.ensure_running()
-
-
 #: How much lower chart workers run than the build (`nice`): Pelican, the longest
 #: path, keeps its core and the workers take every cycle it leaves.
 WORKER_NICENESS = 10
@@ -1581,7 +1557,7 @@ class Drawing:
     def _start(self) -> None:
         """(The starter thread.) A fresh interpreter per worker (forkserver), not a
         fork of a build that may hold 10,000 stories; then what is queued."""
-        pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=_context(),
+        pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=context(),
                                    initializer=_init_worker)
         try:
             started = [pool.submit(_write_batch, []) for _ in range(self._jobs)]

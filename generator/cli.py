@@ -70,6 +70,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .workers import draws_charts, warm_up
+
+    if draws_charts(args.output, None if args.no_cache else args.cache):
+        warm_up()  # the workers' imports on the other core while the build imports its own
     from .build import BuildFailed, Options, build
 
     options = Options(

@@ -1,0 +1,30 @@
+"""`workers`: which builds start the chart workers' fork server at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from generator.workers import CHART_FOLDERS, draws_charts
+
+
+def test_a_cold_or_uncached_build_draws_charts_an_incremental_one_does_not(
+    tmp_path: Path,
+) -> None:
+    output, cache = tmp_path / "out", tmp_path / "cache"
+    assert draws_charts(output, cache)  # no output yet: every chart is drawn
+    (output / CHART_FOLDERS[0]).mkdir(parents=True)
+    assert not draws_charts(output, cache)  # the output has its charts: a few at most
+    assert draws_charts(output, None)  # --no-cache: a full build, missing charts drawn
+
+
+def test_starting_the_server_early_imports_nothing_heavy() -> None:
+    """`parallax build` starts the server before importing its own modules: this one
+    must not pull them (or matplotlib, or pydantic) in."""
+    code = ("import sys, generator.workers; "
+            "print(sorted(m for m in ('matplotlib', 'pydantic', 'pelican', 'PIL', "
+            "'generator.charts', 'generator.build') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.strip() == "[]"
