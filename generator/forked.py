@@ -1,9 +1,11 @@
 """Work done by a forked copy of the build process while the build goes on.
 
-Pelican renders every page in one process, the build's longest path. Pages that
-depend on the computed site alone (outlet profiles, the JSON files) can be written
-by a copy of the process made with `fork`: it shares every object the build has
-made, nothing is pickled or imported again, and it starts in a millisecond.
+Pelican renders every page in one process, the build's longest path. Some of its
+pages can be written by a copy of the process made with `fork`: it shares every
+object the build has made, nothing is pickled or imported again, and it starts in
+a millisecond. The plugin starts two: one for the pages that depend on the computed
+site alone (outlet profiles, the JSON files), as Pelican starts; one for the
+listings, topic pages and feeds, once Pelican has read every story.
 
 The copy runs one function and exits. What went wrong there comes back whole: an
 exception is pickled to the build and raised there again (a full disk is the same

@@ -104,7 +104,8 @@ class ParallaxGenerator(Generator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        Forked.start(self._write_profiles_alone, into=_rendered(self.settings).forked)
+        self.forked = Forked.start(self._write_profiles_alone,
+                                   into=_rendered(self.settings).forked)
 
     def _write_profiles_alone(self) -> None:
         """(In the forked copy.) With a writer of its own."""
@@ -123,10 +124,9 @@ class ParallaxGenerator(Generator):
 
     def generate_output(self, writer: Any) -> None:
         rendered = _rendered(self.settings)
-        if rendered.forked:
-            rendered.forked.pop().wait()
-        else:
+        if self.forked is None:
             self.write_profiles(writer)
+        rendered.wait_forked()  # the profiles, and the listings and feeds
         sync_file(Path(self.output_path) / "robots.txt", robots_txt(self.settings).encode())
         static = Path(self.output_path) / self.settings["THEME_STATIC_DIR"]
         sync_file(static / "css" / "colors.css", colors_css(rendered.colors).encode("utf-8"))
@@ -157,20 +157,70 @@ class SelectiveWriter(Writer):
         self._written_files.add(filename)
         return _Replacing(filename, encoding)
 
-    def _skips(self, name: str | None) -> bool:
+    #: `share`: which of the articles generator's pages this writer writes (the
+    #: rest are a forked copy's): story pages alone, or everything else (listings,
+    #: topics, feeds); None: all.
+    STORIES, LISTINGS = "stories", "listings"
+
+    def __init__(self, output_path: str, settings: Any = None, share: str | None = None
+                 ) -> None:
+        super().__init__(output_path, settings=settings)
+        self.share = share
+
+    def _skips(self, name: str | None, story: bool) -> bool:
+        if self.share is not None and story != (self.share == self.STORIES):
+            return True
         rendered = self.settings.get("PARALLAX")
         return isinstance(rendered, Rendered) and bool(name) and not rendered.selects(str(name))
 
     def write_file(self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._skips(name):
+        if self._skips(name, story=kwargs.get("article") is not None):
             return None
         return super().write_file(name, template, context, *args, **kwargs)
 
     def write_feed(self, elements: Any, context: Any, path: Any = None, *args: Any,
                    **kwargs: Any) -> Any:
-        if self._skips(path):
+        if self._skips(path, story=False):
             return None
         return super().write_feed(elements, context, path, *args, **kwargs)
+
+
+class SharingWriter(SelectiveWriter):
+    """The writer Pelican makes for the build's output. In a full build, a forked
+    copy writes the articles generator's listings, topic pages and feeds while
+    this process writes the story pages (the longest part of Pelican's work, on
+    the build's longest path). A static split by kind, not page by page: each
+    process compiles and renders only its own templates. Where processes cannot
+    fork, this process writes them all."""
+
+    def __init__(self, output_path: str, settings: Any = None) -> None:
+        super().__init__(output_path, settings=settings)
+        rendered = _rendered(self.settings)
+        articles = next((g for g in rendered.generators if isinstance(g, ArticlesGenerator)),
+                        None)
+        if rendered.selected is not None or articles is None:
+            return  # an incremental build writes a few pages: not worth a copy
+
+        def listings() -> None:
+            """(In the forked copy.)"""
+            articles.generate_output(SelectiveWriter(output_path, self.settings,
+                                                     share=self.LISTINGS))
+
+        if Forked.start(listings, into=rendered.forked) is not None:
+            self.share = self.STORIES
+
+
+def keep_generators(generators: list[Generator]) -> None:
+    """(Once every generator has its context.)"""
+    if generators:
+        _rendered(generators[0].settings).generators[:] = generators
+
+
+def articles_written(generator: Generator, writer: Writer) -> None:
+    """Only the articles generator's pages are shared: from here on this process
+    writes every page."""
+    if isinstance(writer, SelectiveWriter):
+        writer.share = None
 
 
 class _Replacing(io.TextIOWrapper):
@@ -229,7 +279,7 @@ def use_reused_markdown(readers: Readers) -> None:
 
 
 def selective_writer(pelican: Any) -> type[Writer]:
-    return SelectiveWriter
+    return SharingWriter
 
 
 def add_generator(pelican: Any) -> type[Generator]:
@@ -242,4 +292,6 @@ def register() -> None:
     signals.article_generator_pretaxonomy.connect(attach_stories)
     signals.get_generators.connect(add_generator)
     signals.get_writer.connect(selective_writer)
+    signals.all_generators_finalized.connect(keep_generators)
+    signals.article_writer_finalized.connect(articles_written)
     signals.readers_init.connect(use_reused_markdown)

@@ -45,9 +45,13 @@ class Rendered:
     changed: frozenset[str] | None = None
     #: Template fragments rendered once this build (see `once`).
     fragments: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
-    #: Forked copies of the build writing pages (the plugin's `ParallaxGenerator`
-    #: starts one); `stop_forked` ends any still running when Pelican fails.
+    #: Forked copies of the build writing pages (the plugin starts them);
+    #: `wait_forked` waits for them, `stop_forked` ends any still running when
+    #: Pelican fails.
     forked: list[Forked] = field(default_factory=list, compare=False)
+    #: Pelican's generators, once each has its context (the plugin hands part of
+    #: the articles generator's pages to a forked copy).
+    generators: list[Any] = field(default_factory=list, compare=False)
 
     def once(self, macro: Callable[..., str], *args: Any) -> str:
         """`macro(*args)`, rendered once per build and then reused: a story's card
@@ -65,6 +69,11 @@ class Rendered:
         """The JSON files; in an incremental build only the changed stories' own."""
         for relative, text in api.files(self.site, self.outlets, self.changed):
             sync_file(Path(output) / relative, text.encode("utf-8"))
+
+    def wait_forked(self) -> None:
+        """Until every forked copy is done; the first failure is raised."""
+        while self.forked:
+            self.forked.pop(0).wait()
 
     def stop_forked(self) -> None:
         while self.forked:

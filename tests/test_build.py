@@ -225,8 +225,10 @@ def _spy_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_a_forked_copy_writes_the_pages_the_build_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Outlet profiles and API files come from a forked copy of the build; where
-    processes cannot fork, the build writes them itself: the same bytes."""
+    """Outlet profiles and API files come from a forked copy of the build, and the
+    listings, topic pages and feeds from another while the build writes the story
+    pages; where processes cannot fork, the build writes them all itself: the same
+    bytes."""
     fixture = Path(__file__).parent / "fixtures" / "site"
 
     def cold(name: str) -> dict[str, bytes]:
@@ -237,13 +239,60 @@ def test_a_forked_copy_writes_the_pages_the_build_would(
 
     pids = _spy_forks(monkeypatch)
     forked = cold("forked")
-    assert len(pids) == 1
+    assert len(pids) == 2
     monkeypatch.delattr(os, "fork")  # as where processes cannot fork
     here = cold("here")
-    assert any(k.startswith("outlets/") for k in forked)
-    assert any(k.startswith("api/") for k in forked)
+    for written in ("outlets/", "api/", "stories/", "topics/", "feeds/", "index.html",
+                    "search/index.html"):
+        assert any(k.startswith(written) for k in forked), written
     assert sorted(forked) == sorted(here)
     assert [k for k in forked if forked[k] != here[k]] == []
+
+
+def test_a_failure_in_the_listings_copy_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The topic pages fail in the forked copy that writes them: the build fails
+    with that error, as it would had it written them itself, and leaves nothing."""
+    from pelican.generators import ArticlesGenerator
+
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    build_pid = os.getpid()
+    real = ArticlesGenerator.generate_tags
+
+    def generate_tags(self: ArticlesGenerator, write: Callable[..., None]) -> None:
+        if os.getpid() != build_pid:  # the copy only: the build skips these pages
+            raise RuntimeError("topic pages broke")
+        real(self, write)
+
+    monkeypatch.setattr(ArticlesGenerator, "generate_tags", generate_tags)
+    pids = _spy_forks(monkeypatch)
+    with pytest.raises(BuildFailed, match="topic pages broke"):
+        build(options(tmp_path, content, search=False))
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # ended and reaped
+    assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_incremental_build_writes_its_few_pages_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one edit, the pages to render are few: no copy for the listings (the
+    outlet pages' copy still starts), and the edit is there."""
+    content = write_content(tmp_path / "content", stories={"talks": STORY})
+    opts = options(tmp_path, content, cache=tmp_path / "cache", search=False)
+    build(opts)
+    story = content / "stories" / "talks.yaml"
+    story.write_text(story.read_text().replace("Nothing was agreed.", "Nothing was agreed again."))
+    pids = _spy_forks(monkeypatch)
+    report = build(opts)
+    assert not report.full
+    assert len(pids) == 1
+    assert "Nothing was agreed again." in (tmp_path / "out" / "stories" / "talks" /
+                                        "index.html").read_text()
 
 
 def test_a_failed_pelican_run_stops_the_forked_copy(
