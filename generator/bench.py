@@ -413,9 +413,20 @@ class Measure:
 
 
 class _TreeSampler(threading.Thread):
-    """Adds up the memory of a process and its descendants every `interval` seconds:
-    PSS (proportional set size: a page shared by forked workers counts once in all),
-    RSS where PSS cannot be read."""
+    """Adds up the memory of a process and its descendants every `interval` seconds
+    or more: PSS (proportional set size: a page shared by forked workers counts once
+    in all), RSS where PSS cannot be read.
+
+    Reading a process's PSS walks its page tables under its memory map's lock: ~40 ms
+    for each 800 MiB process of a 10,000-story build, which has four. Sampled every
+    50 ms regardless, the tree took most of a core from the build it measured (a
+    cold 10,000-story build read 61 s instead of 52 s). So the sampler rests ten
+    times as long as its last sample took: it costs the step at most a tenth of a
+    core, at the price of fewer samples of a large tree (its peak is a lower bound;
+    the build process's own peak comes from `wait4`, exact)."""
+
+    #: Rest after a sample, as a multiple of the time the sample took.
+    BACKOFF = 10
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
@@ -426,8 +437,10 @@ class _TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
+            start = time.perf_counter()
             self.peak_kib = max(self.peak_kib, self._tree_kib())
-            self._halt.wait(self.interval)
+            took = time.perf_counter() - start
+            self._halt.wait(max(self.interval, self.BACKOFF * took))
 
     def stop(self) -> None:
         self._halt.set()
@@ -816,7 +829,8 @@ def report(results: Sequence[SizeResult], info: dict[str, str], seed: int) -> st
         "folders of its own); peak RSS: "
         "`ru_maxrss` from `wait4` (the largest single process of the tree); tree PSS: the "
         "proportional set size of the whole process tree summed (pages that forked workers "
-        "share count once), sampled every 50 ms (a build running Pagefind or a process pool "
+        "share count once), sampled every 50 ms or, for a large tree, ten times as long as "
+        "a sample takes (reading it is not free) (a build running Pagefind or a process pool "
         "counts them all); output: `du` of the output folder (for Pagefind: of `pagefind/`); "
         "load: 1-minute load average when the step started (on 2 cores, above ~0.5 means "
         "other work shared the machine); disk µs: time to create an empty file just "

@@ -259,3 +259,46 @@ def test_each_step_records_how_fast_the_disk_creates_files(tmp_path: Path) -> No
     result.runs["cold"] = bench.Measure("cold", 5.0)
     result.runs["pagefind"] = bench.Measure("pagefind", 2.0)  # and their sum, not a run:
     assert bench.table([result]).splitlines()[-1].endswith("| 0.0 | – |")
+
+
+def test_the_memory_sampler_rests_ten_times_as_long_as_a_sample_takes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading a large tree's PSS is slow (tens of ms a process): the sampler must
+    not take the measured build's core. A sample taking 30 ms is followed by a
+    0.3 s rest, not by the 50 ms interval."""
+    import os
+    import time
+
+    samples: list[float] = []
+
+    def slow_sample(self: bench._TreeSampler) -> int:
+        samples.append(time.perf_counter())
+        time.sleep(0.03)
+        return 1024 * len(samples)
+
+    monkeypatch.setattr(bench._TreeSampler, "_tree_kib", slow_sample)
+    sampler = bench._TreeSampler(os.getpid())
+    sampler.start()
+    time.sleep(1.0)
+    sampler.stop()
+    gaps = [b - a for a, b in zip(samples, samples[1:], strict=False)]
+    assert 2 <= len(samples) <= 4, samples
+    assert all(gap >= 0.3 for gap in gaps), gaps
+    assert sampler.peak_kib == 1024 * len(samples)
+
+
+def test_the_memory_sampler_adds_up_a_process_and_its_children() -> None:
+    """PSS of this process and a child it waits on: more than this one's alone."""
+    import os
+    import subprocess
+
+    sampler = bench._TreeSampler(os.getpid())
+    alone = sampler._tree_kib()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        both = sampler._tree_kib()
+    finally:
+        child.kill()
+        child.wait()
+    assert alone > 0 and both > alone
