@@ -31,7 +31,12 @@ def read_limited(path: Path, limits: Limits) -> bytes:
             raise YamlProblem(1, 1, "not a regular file: not read")
         if info.st_size > limits.bytes:
             raise YamlProblem(1, 1, _too_big(info.st_size, limits.what, limits.bytes))
-        raw = handle.read(limits.bytes + 1)
+        # As many bytes as the file has, and one more to see it grew: asking for the
+        # whole limit at once would have Python allocate (and map) a buffer of that
+        # size for each file, ten times the cost of reading it.
+        raw = handle.read(info.st_size + 1)
+        if len(raw) > info.st_size:  # it grew meanwhile: read on, to the limit
+            raw += handle.read(limits.bytes + 1 - len(raw))
     if len(raw) > limits.bytes:
         raise YamlProblem(1, 1, _too_big(len(raw), limits.what, limits.bytes))
     return raw

@@ -105,6 +105,31 @@ def test_a_story_of_exactly_the_limit_loads_one_byte_more_does_not(tmp_path: Pat
     assert [(p.path.name, p.line, p.col) for p in result.errors] == [("over.yaml", 1, 1)]
 
 
+@pytest.mark.parametrize("grown_to", [500, STORY_LIMITS.bytes, STORY_LIMITS.bytes + 1])
+def test_a_file_that_grows_while_it_is_read_is_read_whole_or_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grown_to: int
+) -> None:
+    """The size is taken before reading; a file longer by then is read on to the
+    limit, and refused past it, as if its size had been known."""
+    from generator import folder
+
+    path = tmp_path / "growing.yaml"
+    path.write_bytes(b"#" * grown_to)
+    real = os.fstat
+
+    def fstat_before_growing(fd: int) -> os.stat_result:
+        info = list(real(fd))
+        info[6] = 10  # st_size: the file was 10 bytes when it was opened
+        return os.stat_result(info)
+
+    monkeypatch.setattr(folder.os, "fstat", fstat_before_growing)
+    if grown_to > STORY_LIMITS.bytes:
+        with pytest.raises(folder.YamlProblem, match="bytes; a story file may have at most"):
+            folder.read_limited(path, STORY_LIMITS)
+    else:
+        assert folder.read_limited(path, STORY_LIMITS) == b"#" * grown_to
+
+
 def test_a_registry_over_16_mib_is_refused(tmp_path: Path) -> None:
     root = write_content(tmp_path, outlets=None, stories={"talks": STORY})
     with open(root / "outlets.yaml", "wb") as registry:
