@@ -57,7 +57,6 @@ from .render import Rendered, Summaries, page_sources, read_memo, story_sources,
 from .workers import CHART_FOLDERS, draws_charts, warm_up
 
 PROJECT = Path(__file__).resolve().parent.parent
-#: The site's folders of charts and social cards (drawn while Pelican renders).
 #: Folders of the work folder earlier versions kept a whole site in.
 _LEGACY_SITES = ("site", "site.new")
 
