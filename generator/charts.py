@@ -42,13 +42,16 @@ from datetime import UTC, date, timedelta
 from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from .figures import BUCKETS, StoryFigures
 from .files import write_new
-from .model import Factuality, Ownership
 from .workers import context
+
+# The specs' builders import the figures and the model's labels when called (in the
+# build): chart workers only draw, and their fork server starts faster without pydantic.
+if TYPE_CHECKING:
+    from .figures import StoryFigures
 
 #: Bump when the drawing changes: every chart then gets a new file name.
 STYLE_VERSION = 1
@@ -365,6 +368,8 @@ def bias_bar(figures: StoryFigures, palette: Palette = DEFAULT_PALETTE) -> BiasB
 
 
 def _label(kind: str, key: str) -> str:
+    from .model import Factuality, Ownership
+
     if key == "unrated":
         return "Unrated"
     if kind == "factuality":
@@ -386,6 +391,8 @@ def coverage_timeline(
     figures: StoryFigures, palette: Palette = DEFAULT_PALETTE
 ) -> CoverageTimeline | None:
     """Articles per UTC calendar day; None when no source has `published`."""
+    from .figures import BUCKETS
+
     broke = figures.coverage.broke_the_news
     dated = [e for e in figures.entries if e.source.published is not None]
     if broke is None or not dated:

@@ -28,3 +28,14 @@ def test_starting_the_server_early_imports_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).parent.parent)
     assert done.stdout.strip() == "[]"
+
+
+def test_what_chart_workers_load_leaves_out_the_model() -> None:
+    """The fork server imports `WORKER_MODULES` before any chart is drawn: the
+    charts module must not pull in pydantic (the model's validation) with it."""
+    code = ("import sys, generator.charts; "
+            "print(sorted(m for m in ('pydantic', 'generator.model', 'generator.figures', "
+            "'generator.load') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.strip() == "[]"
