@@ -632,6 +632,10 @@ def _renderer_class() -> type:
         text_styles: dict[tuple[Any, ...], str] = {}
         path_styles: dict[tuple[Any, ...], str] = {}
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.flip: tuple[Any, Any] = (None, None)  # (transform, it flipped)
+
         def _draw_text_as_text(self, gc: Any, x: float, y: float, s: str, prop: Any,
                                angle: float, ismath: Any, mtext: Any = None) -> None:
             if ismath or angle != 0 or not isinstance(mtext, _Anchor):
@@ -658,10 +662,6 @@ def _renderer_class() -> type:
             self.writer.element("text", s, attrib={
                 "style": style, "x": fx, "y": fy, "transform": f"rotate(0 {fx} {fy})",
             })
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.flip: tuple[Any, Any] = (None, None)  # (transform, it flipped)
 
         def _make_flip_transform(self, transform: Any) -> Any:
             # Every shape of a page comes through the same `to_display`: one sum of
@@ -1238,7 +1238,8 @@ class _CardInks:
     def text(self, image: Any, xy: tuple[float, float], text: str, font: Any, front: str,
              back: str, anchor: str) -> None:
         """`text` in `front` over the flat `back` it lies on: its anti-aliased mask,
-        placed as `ImageDraw.text` places it, mapped to the blends of the two."""
+        placed as `ImageDraw.text` places it, mapped to the blends of the two.
+        `image` is anything with Pillow's `paste`: a "P" image, or a card's `_Rows`."""
         inked, (dx, dy) = self._inked(text, font, front, back, anchor, xy)
         if inked is not None:
             image.paste(inked, (int(xy[0]) + dx, int(xy[1]) + dy))
